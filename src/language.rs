@@ -77,9 +77,7 @@ impl FromStr for Language {
             "en" | "eng" | "english" => Ok(Language::En),
             "de" | "deu" | "ger" | "german" => Ok(Language::De),
             "ar" | "ara" | "arabic" => Ok(Language::Ar),
-            _ => Err(Error::invalid_argument(format!(
-                "unknown language {s:?}, expected one of en, de, ar"
-            ))),
+            _ => Err(Error::invalid_argument(format!("unknown language {s:?}, expected one of en, de, ar"))),
         }
     }
 }
@@ -98,7 +96,10 @@ mod tests {
     #[test]
     fn detects_the_three_languages() {
         assert_eq!(Language::detect("The room was clean and the staff were friendly."), Language::En);
-        assert_eq!(Language::detect("Das Zimmer war sauber und das Personal war sehr freundlich."), Language::De);
+        assert_eq!(
+            Language::detect("Das Zimmer war sauber und das Personal war sehr freundlich."),
+            Language::De
+        );
         assert_eq!(Language::detect("كانت الغرفة نظيفة وكان الموظفون ودودين."), Language::Ar);
         assert_eq!(Language::detect("12345 !!!"), Language::En);
     }

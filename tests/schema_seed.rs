@@ -9,9 +9,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use opinio::schema::{
-    AnalysisPage, AnalysisRequest, AnalysisResponse, BatchAnalysis, BatchAnalysisRequest,
-    BatchStatus, Class, DocId, Document, FilePreview, Label, ModelMeta, ModelPage, ModelStatus,
-    ModelType,
+    AnalysisPage, AnalysisRequest, AnalysisResponse, BatchAnalysis, BatchAnalysisRequest, BatchStatus, Class,
+    DocId, Document, FilePreview, Label, ModelMeta, ModelPage, ModelStatus, ModelType,
 };
 use opinio::Language;
 use serde::de::DeserializeOwned;
@@ -29,10 +28,7 @@ fn load(name: &str) -> Value {
 }
 
 /// Reads `value` as `T`, writes it back and returns the typed value if both JSON values match.
-fn round_trip_value<T: Serialize + DeserializeOwned>(
-    name: &str,
-    value: Value,
-) -> Result<T, String> {
+fn round_trip_value<T: Serialize + DeserializeOwned>(name: &str, value: Value) -> Result<T, String> {
     let typed: T = serde_json::from_value(value.clone()).map_err(|e| format!("{name}: {e}"))?;
     let back = serde_json::to_value(&typed).map_err(|e| format!("{name}: {e}"))?;
     if back == value {
@@ -62,50 +58,23 @@ type Fixture = (&'static str, fn(&str));
 const FIXTURES: &[Fixture] = &[
     ("run_an_ad_hoc_analysis.request", check::<AnalysisRequest>),
     ("run_an_ad_hoc_analysis.response", check::<AnalysisResponse>),
-    (
-        "create_a_batch_analysis.request",
-        check::<BatchAnalysisRequest>,
-    ),
+    ("create_a_batch_analysis.request", check::<BatchAnalysisRequest>),
     ("create_a_batch_analysis.response", check::<BatchAnalysis>),
     ("retrieve_an_analysis.response", check::<BatchAnalysis>),
     ("list_all_analyses.response", check::<Vec<BatchAnalysis>>),
-    (
-        "list_all_analysis_from_a_model.response",
-        check::<AnalysisPage>,
-    ),
-    (
-        "getting_started_upload_a_file.response",
-        check::<FilePreview>,
-    ),
-    (
-        "upload_a_file_for_a_new_batch_analysis.response",
-        check::<FilePreview>,
-    ),
+    ("list_all_analysis_from_a_model.response", check::<AnalysisPage>),
+    ("getting_started_upload_a_file.response", check::<FilePreview>),
+    ("upload_a_file_for_a_new_batch_analysis.response", check::<FilePreview>),
     ("upload_a_model.response", check::<ModelMeta>),
-    (
-        "retrieve_a_specific_model_that_belongs_to_a_project.response",
-        check::<ModelMeta>,
-    ),
-    (
-        "retrieve_models_that_belongs_to_a_project.response",
-        check::<Vec<ModelMeta>>,
-    ),
+    ("retrieve_a_specific_model_that_belongs_to_a_project.response", check::<ModelMeta>),
+    ("retrieve_models_that_belongs_to_a_project.response", check::<Vec<ModelMeta>>),
     ("list_all_models_of_a_user.response", check::<ModelPage>),
-    (
-        "list_all_classes_from_a_project.response",
-        check::<Vec<Class>>,
-    ),
+    ("list_all_classes_from_a_project.response", check::<Vec<Class>>),
     ("retrieve_a_class.response", check::<Class>),
     ("add_a_new_label_to_a_project.request", check::<Label>),
     ("add_a_new_label_to_a_project.response", check::<Label>),
-    (
-        "retrieve_a_document_of_a_labeling_session.response",
-        check::<Document>,
-    ),
-    (
-        "retrieve_document_from_a_project.response",
-        check::<Document>,
-    ),
+    ("retrieve_a_document_of_a_labeling_session.response", check::<Document>),
+    ("retrieve_document_from_a_project.response", check::<Document>),
     ("create_a_new_document.response", check::<Document>),
 ];
 
@@ -124,10 +93,7 @@ fn every_fixture_file_is_checked() {
         .filter_map(|f| f.strip_suffix(".json").map(str::to_owned))
         .collect();
     let checked: BTreeSet<String> = FIXTURES.iter().map(|(n, _)| n.to_string()).collect();
-    assert_eq!(
-        on_disk, checked,
-        "a fixture has no round-trip check, or a check no fixture"
-    );
+    assert_eq!(on_disk, checked, "a fixture has no round-trip check, or a check no fixture");
 }
 
 /// The comparison really is exact: an unknown key (what a renamed field looks like to serde)
@@ -159,10 +125,7 @@ fn ad_hoc_response_values() {
     let seg = &r.documents[0].segments.as_ref().unwrap()[0];
     assert_eq!(seg.span, [0, 9]);
     let tag = &seg.tags.as_ref().unwrap()[0];
-    assert_eq!(
-        (tag.class.as_deref(), tag.label.as_deref()),
-        (Some("Comfort"), Some("POS"))
-    );
+    assert_eq!((tag.class.as_deref(), tag.label.as_deref()), (Some("Comfort"), Some("POS")));
     assert!(ModelType::Absa.check_tag(tag).is_ok());
 }
 
@@ -172,17 +135,8 @@ fn batch_values() {
     assert_eq!(b.status, BatchStatus::Created);
     assert_eq!(b.progress, 87.7);
     assert_eq!(b.document_count, Some(100));
-    assert_eq!(
-        b.classes.as_ref().unwrap()[0].example.as_deref(),
-        Some("This is a good example")
-    );
-    assert_eq!(
-        b.labels.as_ref().unwrap()[0],
-        Label {
-            id: Some(1),
-            name: "POS".into()
-        }
-    );
+    assert_eq!(b.classes.as_ref().unwrap()[0].example.as_deref(), Some("This is a good example"));
+    assert_eq!(b.labels.as_ref().unwrap()[0], Label { id: Some(1), name: "POS".into() });
     let r: BatchAnalysisRequest = round_trip("create_a_batch_analysis.request");
     assert_eq!(r.column, Some(0));
     assert_eq!(r.column_name.as_deref(), Some("reviews"));
@@ -192,10 +146,7 @@ fn batch_values() {
 #[test]
 fn file_preview_keeps_null_and_the_string_null() {
     let p: FilePreview = round_trip("getting_started_upload_a_file.response");
-    assert_eq!(
-        p.preview[0],
-        ["another_column", "document", "review_source"].map(|s| Some(s.into()))
-    );
+    assert_eq!(p.preview[0], ["another_column", "document", "review_source"].map(|s| Some(s.into())));
     assert_eq!(p.preview[1][0], None);
     assert_eq!(p.preview[3][0].as_deref(), Some("null"));
 }
@@ -212,8 +163,5 @@ fn model_values() {
     assert_eq!(m.demoset.as_ref().unwrap().len(), 1);
     let page: ModelPage = round_trip("list_all_models_of_a_user.response");
     assert!(page.paging.has_more);
-    assert_eq!(
-        (page.paging.offset, page.paging.limit, page.paging.count),
-        (0, 10, 10)
-    );
+    assert_eq!((page.paging.offset, page.paging.limit, page.paging.count), (0, 10, 10));
 }

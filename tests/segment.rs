@@ -24,7 +24,8 @@ fn cases(code: &str) -> Vec<Case> {
         line += block.lines().count() + 1;
         let body: Vec<&str> = block.lines().filter(|l| !l.starts_with('#')).collect();
         let body = body.join("\n");
-        let (input, expected) = body.split_once("\n---\n").unwrap_or_else(|| panic!("{code}.txt:{start}: no ---"));
+        let (input, expected) =
+            body.split_once("\n---\n").unwrap_or_else(|| panic!("{code}.txt:{start}: no ---"));
         out.push(Case {
             line: start,
             text: input.replace("\\n", "\n"),
@@ -62,7 +63,10 @@ fn run_fixtures(language: Language) {
         assert_invariant(&segmenter, &case.text);
         let got: Vec<String> = segmenter.segments(&case.text).into_iter().map(|s| s.text).collect();
         if got != case.expected {
-            failures.push(format!("{}.txt:{}\n  got      {got:?}\n  expected {:?}", language, case.line, case.expected));
+            failures.push(format!(
+                "{}.txt:{}\n  got      {got:?}\n  expected {:?}",
+                language, case.line, case.expected
+            ));
         }
     }
     assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
@@ -128,7 +132,8 @@ fn language_detection_picks_the_rules() {
 /// elsewhere skips this check, the fixtures above cover the same rules).
 #[test]
 fn golden_rules_development_half() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/golden_rules/golden_rules_en_dev_half.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/golden_rules/golden_rules_en_dev_half.json");
     let Ok(raw) = std::fs::read_to_string(&path) else {
         eprintln!("skipped: {} not found", path.display());
         return;
@@ -138,7 +143,8 @@ fn golden_rules_development_half() {
     let mut failed = Vec::new();
     for case in &cases {
         let text = case["text"].as_str().unwrap();
-        let expected: Vec<&str> = case["expected"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let expected: Vec<&str> =
+            case["expected"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         assert_invariant(&segmenter, text);
         let got: Vec<String> = segmenter.segments(text).into_iter().map(|s| s.text).collect();
         if got != expected {

@@ -1,1 +1,178 @@
-fn main(){}
+//! `opinio`: the command line, a thin shell over the library.
+//!
+//! Every subcommand prints JSON on stdout. An error prints one line on stderr and exits
+//! with status 1 (2 for a bad command line). When some records of a file are bad and the
+//! rest were processed, the output is still complete JSON with the good documents and an
+//! `errors` list, each bad record is reported on stderr, and the exit status is 3.
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use opinio::ingest::{self, Column, IngestOptions, Records};
+use opinio::schema::{Document, DocumentsWriter};
+use opinio::segment::Segmenter;
+use opinio::{Error, Language, Limits};
+use serde_json::{json, Map, Value};
+
+#[derive(Parser)]
+#[command(name = "opinio", version, about = "Text and document AI, in-process and offline")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Split documents into sentences: {"documents": [{"text", "segments": [...]}]}.
+    Segment {
+        /// The language (en, de, ar); detected per document when omitted.
+        #[arg(long)]
+        lang: Option<String>,
+        #[command(flatten)]
+        input: Input,
+    },
+    /// Show a file's id and first rows, as the Studio's upload response.
+    Preview {
+        /// How many rows to show after the header row.
+        #[arg(long, default_value_t = 5)]
+        rows: usize,
+        /// The file: CSV, TXT, JSON, JSONL or XLSX.
+        file: PathBuf,
+    },
+}
+
+/// Where documents come from and which column holds their text.
+#[derive(Args)]
+struct Input {
+    /// The text column by 0-based index.
+    #[arg(long, conflicts_with = "column_name")]
+    column: Option<usize>,
+    /// The text column (or JSON property) by name.
+    #[arg(long)]
+    column_name: Option<String>,
+    /// CSV/XLSX: the first row is a header.
+    #[arg(long)]
+    header_first: bool,
+    /// Keep each record's other columns as `meta` in the output.
+    #[arg(long)]
+    meta: bool,
+    /// The file: CSV, TXT, JSON, JSONL or XLSX; `-` reads JSONL from stdin.
+    file: PathBuf,
+}
+
+impl Input {
+    fn options(&self) -> IngestOptions {
+        let column = match (&self.column, &self.column_name) {
+            (Some(i), _) => Some(Column::Index(*i)),
+            (None, Some(name)) => Some(Column::Name(name.clone())),
+            (None, None) => None,
+        };
+        // A column chosen by name implies a header row.
+        let header_first = self.header_first || self.column_name.is_some();
+        IngestOptions { column, header_first, limits: Limits::default(), format: None }
+    }
+
+    fn records(&self) -> Result<Records, Error> {
+        let opts = self.options();
+        if self.file == Path::new("-") {
+            ingest::from_reader(io::stdin(), ingest::Format::Jsonl, "<stdin>", &opts)
+        } else {
+            ingest::open(&self.file, &opts)
+        }
+    }
+}
+
+/// A run that finished but skipped bad records.
+struct Partial(usize);
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // One line: clap's message without its usage block, lines joined.
+            let rendered = e.render().to_string();
+            let message = rendered.split("\n\nUsage").next().unwrap_or_default();
+            let words: Vec<&str> = message.split_whitespace().collect();
+            eprintln!("opinio: {} (see opinio --help)", words.join(" ").trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli.command) {
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(Partial(n))) => {
+            eprintln!("opinio: {n} bad record(s) skipped, the others were processed");
+            ExitCode::from(3)
+        }
+        Err(e) => {
+            eprintln!("opinio: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<Option<Partial>, Error> {
+    let stdout = io::stdout().lock();
+    let out = BufWriter::with_capacity(1 << 16, stdout);
+    match command {
+        Command::Segment { lang, input } => {
+            let language = lang.as_deref().map(str::parse::<Language>).transpose()?;
+            let segmenter = Segmenter::for_language(language);
+            let records = input.records()?;
+            stream_documents(out, records, input.meta, |doc| segmenter.segment_document(doc))
+        }
+        Command::Preview { rows, file } => {
+            let preview = ingest::preview(&file, rows, &Limits::default())?;
+            write_value(out, &preview)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Reads every record, applies `process` to each document and streams the result. Bad
+/// records are reported on stderr and listed under `errors`; the good ones are kept.
+fn stream_documents(
+    out: impl Write,
+    records: Records,
+    keep_meta: bool,
+    mut process: impl FnMut(&mut Document),
+) -> Result<Option<Partial>, Error> {
+    let mut writer = DocumentsWriter::new(out, &Map::new())?;
+    let mut errors = Vec::new();
+    for record in records {
+        match record {
+            Ok(record) => {
+                let mut doc = Document::from(record);
+                if !keep_meta {
+                    doc.meta = None;
+                }
+                process(&mut doc);
+                writer.write(&doc)?;
+            }
+            Err(e) => {
+                eprintln!("opinio: {e}");
+                errors.push(json!({"line": e.line(), "message": e.to_string()}));
+            }
+        }
+    }
+    let mut trailing = Map::new();
+    let bad = errors.len();
+    if bad > 0 {
+        trailing.insert("errors".into(), Value::Array(errors));
+    }
+    let mut out = writer.finish(&trailing)?;
+    writeln!(out)?;
+    Ok((bad > 0).then_some(Partial(bad)))
+}
+
+fn write_value(mut out: impl Write, value: &impl serde::Serialize) -> Result<(), Error> {
+    serde_json::to_writer(&mut out, value).map_err(|e| Error::new(opinio::ErrorKind::Io, e.to_string()))?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}

@@ -220,15 +220,15 @@ impl BatchAnalysisRequest {
     /// this is not applied on deserialisation, only where a request is about to run.
     pub fn validate(&self) -> Result<()> {
         match (&self.documents, &self.file_id) {
-            (Some(_), Some(_)) => Err(Error::invalid_argument(
-                "batch analysis has both documents and a file_id",
-            )),
-            (None, None) => Err(Error::invalid_argument(
-                "batch analysis has neither documents nor a file_id",
-            )),
-            (None, Some(_)) if self.column.is_none() && self.column_name.is_none() => Err(
-                Error::invalid_argument("batch analysis from a file needs a column or column_name"),
-            ),
+            (Some(_), Some(_)) => {
+                Err(Error::invalid_argument("batch analysis has both documents and a file_id"))
+            }
+            (None, None) => {
+                Err(Error::invalid_argument("batch analysis has neither documents nor a file_id"))
+            }
+            (None, Some(_)) if self.column.is_none() && self.column_name.is_none() => {
+                Err(Error::invalid_argument("batch analysis from a file needs a column or column_name"))
+            }
             _ => Ok(()),
         }
     }
@@ -244,8 +244,7 @@ mod tests {
         let r: AnalysisRequest = serde_json::from_value(json!({"documents": []})).unwrap();
         assert_eq!(r.model_id, None);
         assert!(!r.split);
-        let r: BatchAnalysisRequest =
-            serde_json::from_value(json!({"file_id": "f", "column": 1})).unwrap();
+        let r: BatchAnalysisRequest = serde_json::from_value(json!({"file_id": "f", "column": 1})).unwrap();
         assert!(!r.split);
         assert!(r.header_first);
         assert!(r.validate().is_ok());
@@ -259,20 +258,14 @@ mod tests {
             model_type: ModelType::Absa,
         };
         let v = serde_json::to_value(&r).unwrap();
-        assert_eq!(
-            v,
-            json!({"model": "Hotels Pre-Trained", "documents": [], "type": "ABSA"})
-        );
+        assert_eq!(v, json!({"model": "Hotels Pre-Trained", "documents": [], "type": "ABSA"}));
     }
 
     #[test]
     fn batch_status_wire_names() {
         for s in BatchStatus::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), json!(s.as_str()));
-            assert_eq!(
-                serde_json::from_value::<BatchStatus>(json!(s.as_str())).unwrap(),
-                s
-            );
+            assert_eq!(serde_json::from_value::<BatchStatus>(json!(s.as_str())).unwrap(), s);
         }
         assert!(BatchStatus::Failed.is_terminal());
         assert!(!BatchStatus::Predicting.is_terminal());
@@ -290,16 +283,10 @@ mod tests {
     fn batch_request_sources() {
         let none = BatchAnalysisRequest::default();
         assert!(none.validate().unwrap_err().message().contains("neither"));
-        let both = BatchAnalysisRequest {
-            documents: Some(vec![]),
-            file_id: Some("f".into()),
-            ..Default::default()
-        };
+        let both =
+            BatchAnalysisRequest { documents: Some(vec![]), file_id: Some("f".into()), ..Default::default() };
         assert!(both.validate().unwrap_err().message().contains("both"));
-        let no_column = BatchAnalysisRequest {
-            file_id: Some("f".into()),
-            ..Default::default()
-        };
+        let no_column = BatchAnalysisRequest { file_id: Some("f".into()), ..Default::default() };
         assert!(no_column.validate().is_err());
     }
 }

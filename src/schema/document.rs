@@ -76,39 +76,14 @@ mod tests {
 
     #[test]
     fn tag_skips_missing_parts() {
-        let class_only = Tag {
-            class: Some("Comfort".into()),
-            label: None,
-            confidence: None,
-        };
-        assert_eq!(
-            serde_json::to_value(&class_only).unwrap(),
-            json!({"class": "Comfort"})
-        );
-        let label_only = Tag {
-            class: None,
-            label: Some("POS".into()),
-            confidence: Some(0.5),
-        };
-        assert_eq!(
-            serde_json::to_value(&label_only).unwrap(),
-            json!({"label": "POS", "confidence": 0.5})
-        );
-        let empty = Tag {
-            class: None,
-            label: None,
-            confidence: None,
-        };
+        let class_only = Tag { class: Some("Comfort".into()), label: None, confidence: None };
+        assert_eq!(serde_json::to_value(&class_only).unwrap(), json!({"class": "Comfort"}));
+        let label_only = Tag { class: None, label: Some("POS".into()), confidence: Some(0.5) };
+        assert_eq!(serde_json::to_value(&label_only).unwrap(), json!({"label": "POS", "confidence": 0.5}));
+        let empty = Tag { class: None, label: None, confidence: None };
         assert_eq!(serde_json::to_value(&empty).unwrap(), json!({}));
         let back: Tag = serde_json::from_value(json!({"label": "NEG"})).unwrap();
-        assert_eq!(
-            back,
-            Tag {
-                class: None,
-                label: Some("NEG".into()),
-                confidence: None
-            }
-        );
+        assert_eq!(back, Tag { class: None, label: Some("NEG".into()), confidence: None });
     }
 
     #[test]
@@ -124,33 +99,17 @@ mod tests {
 
     #[test]
     fn segment_without_tags_has_no_tags_key() {
-        let s = Segment {
-            text: "Segment 1".into(),
-            span: [0, 9],
-            tags: None,
-        };
+        let s = Segment { text: "Segment 1".into(), span: [0, 9], tags: None };
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v, json!({"text": "Segment 1", "span": [0, 9]}));
         assert!(v.get("tags").is_none());
-        let with_empty = Segment {
-            tags: Some(vec![]),
-            ..s
-        };
-        assert_eq!(
-            serde_json::to_value(&with_empty).unwrap()["tags"],
-            json!([])
-        );
+        let with_empty = Segment { tags: Some(vec![]), ..s };
+        assert_eq!(serde_json::to_value(&with_empty).unwrap()["tags"], json!([]));
     }
 
     #[test]
     fn document_skips_absent_fields() {
-        let d = Document {
-            text: "Document 1".into(),
-            ..Document::default()
-        };
-        assert_eq!(
-            serde_json::to_value(&d).unwrap(),
-            json!({"text": "Document 1"})
-        );
+        let d = Document { text: "Document 1".into(), ..Document::default() };
+        assert_eq!(serde_json::to_value(&d).unwrap(), json!({"text": "Document 1"}));
     }
 }

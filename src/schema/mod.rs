@@ -8,13 +8,14 @@ mod analysis;
 mod document;
 mod model_meta;
 mod page;
+mod stream;
 mod taxonomy;
 
 pub use analysis::{
-    AnalysisPage, AnalysisRequest, AnalysisResponse, BatchAnalysis, BatchAnalysisRequest,
-    BatchStatus,
+    AnalysisPage, AnalysisRequest, AnalysisResponse, BatchAnalysis, BatchAnalysisRequest, BatchStatus,
 };
 pub use document::{DocId, Document, FilePreview, Segment, Tag};
 pub use model_meta::{Metrics, ModelMeta, ModelPage, ModelStatus, Scores};
 pub use page::Paging;
+pub use stream::DocumentsWriter;
 pub use taxonomy::{sentiment, Class, Label, ModelType};

@@ -59,10 +59,7 @@ impl ModelStatus {
 
     /// Whether the model can analyse (`READY`, `ACTIVE`, `PUBLISHED`).
     pub fn is_usable(self) -> bool {
-        matches!(
-            self,
-            ModelStatus::Ready | ModelStatus::Active | ModelStatus::Published
-        )
+        matches!(self, ModelStatus::Ready | ModelStatus::Active | ModelStatus::Published)
     }
 }
 
@@ -93,17 +90,9 @@ impl Scores {
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         let precision = ratio(tp, tp + fp);
         let recall = ratio(tp, tp + fn_);
-        let f1 = if precision + recall == 0.0 {
-            0.0
-        } else {
-            2.0 * precision * recall / (precision + recall)
-        };
-        Scores {
-            precision,
-            recall,
-            f1,
-            support: tp + fn_,
-        }
+        let f1 =
+            if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+        Scores { precision, recall, f1, support: tp + fn_ }
     }
 }
 

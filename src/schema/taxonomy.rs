@@ -55,10 +55,7 @@ pub struct Class {
 impl Class {
     /// A class with only a name.
     pub fn new(name: impl Into<String>) -> Self {
-        Class {
-            name: name.into(),
-            ..Class::default()
-        }
+        Class { name: name.into(), ..Class::default() }
     }
 }
 
@@ -77,10 +74,7 @@ pub struct Label {
 impl Label {
     /// A label with only a name.
     pub fn new(name: impl Into<String>) -> Self {
-        Label {
-            id: None,
-            name: name.into(),
-        }
+        Label { id: None, name: name.into() }
     }
 }
 
@@ -103,12 +97,8 @@ pub enum ModelType {
 
 impl ModelType {
     /// Every model type.
-    pub const ALL: [ModelType; 4] = [
-        ModelType::Absa,
-        ModelType::Class,
-        ModelType::Label,
-        ModelType::ClassLabel,
-    ];
+    pub const ALL: [ModelType; 4] =
+        [ModelType::Absa, ModelType::Class, ModelType::Label, ModelType::ClassLabel];
 
     /// The wire name: `"ABSA"`, `"CLASS"`, `"LABEL"` or `"CLASSLABEL"`.
     pub fn as_str(self) -> &'static str {
@@ -143,25 +133,15 @@ impl ModelType {
     pub fn check_tag(self, tag: &Tag) -> Result<()> {
         let name = self.as_str().to_ascii_lowercase();
         match (self.has_classes(), &tag.class) {
-            (true, None) => {
-                return Err(Error::invalid_argument(format!("{name} tag has no class")))
-            }
-            (false, Some(c)) => {
-                return Err(Error::invalid_argument(format!(
-                    "{name} tag has a class `{c}`"
-                )))
-            }
+            (true, None) => return Err(Error::invalid_argument(format!("{name} tag has no class"))),
+            (false, Some(c)) => return Err(Error::invalid_argument(format!("{name} tag has a class `{c}`"))),
             _ => {}
         }
         match (self.has_labels(), &tag.label) {
             (true, None) => Err(Error::invalid_argument(format!("{name} tag has no label"))),
-            (false, Some(l)) => Err(Error::invalid_argument(format!(
-                "{name} tag has a label `{l}`"
-            ))),
+            (false, Some(l)) => Err(Error::invalid_argument(format!("{name} tag has a label `{l}`"))),
             (true, Some(l)) if self == ModelType::Absa && !sentiment::is_sentiment(l) => {
-                Err(Error::invalid_argument(format!(
-                    "absa label `{l}` is not one of POS, NEG, NEU, CON"
-                )))
+                Err(Error::invalid_argument(format!("absa label `{l}` is not one of POS, NEG, NEU, CON")))
             }
             _ => Ok(()),
         }
@@ -179,14 +159,11 @@ impl FromStr for ModelType {
 
     /// Parses the wire names case-insensitively (`absa`, `ClassLabel`, ...).
     fn from_str(s: &str) -> Result<Self> {
-        ModelType::ALL
-            .into_iter()
-            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| {
-                Error::invalid_argument(format!(
-                    "unknown model type `{s}`, expected absa, class, label or classlabel"
-                ))
-            })
+        ModelType::ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "unknown model type `{s}`, expected absa, class, label or classlabel"
+            ))
+        })
     }
 }
 
@@ -197,27 +174,17 @@ mod tests {
     use serde_json::json;
 
     fn tag(class: Option<&str>, label: Option<&str>) -> Tag {
-        Tag {
-            class: class.map(Into::into),
-            label: label.map(Into::into),
-            confidence: None,
-        }
+        Tag { class: class.map(Into::into), label: label.map(Into::into), confidence: None }
     }
 
     #[test]
     fn model_type_wire_names() {
         for t in ModelType::ALL {
             assert_eq!(serde_json::to_value(t).unwrap(), json!(t.as_str()));
-            assert_eq!(
-                serde_json::from_value::<ModelType>(json!(t.as_str())).unwrap(),
-                t
-            );
+            assert_eq!(serde_json::from_value::<ModelType>(json!(t.as_str())).unwrap(), t);
             assert_eq!(t.to_string(), t.as_str());
         }
-        assert_eq!(
-            serde_json::to_string(&ModelType::ClassLabel).unwrap(),
-            "\"CLASSLABEL\""
-        );
+        assert_eq!(serde_json::to_string(&ModelType::ClassLabel).unwrap(), "\"CLASSLABEL\"");
     }
 
     #[test]
@@ -225,10 +192,7 @@ mod tests {
         assert_eq!("absa".parse::<ModelType>().unwrap(), ModelType::Absa);
         assert_eq!("Class".parse::<ModelType>().unwrap(), ModelType::Class);
         assert_eq!("label".parse::<ModelType>().unwrap(), ModelType::Label);
-        assert_eq!(
-            "ClassLabel".parse::<ModelType>().unwrap(),
-            ModelType::ClassLabel
-        );
+        assert_eq!("ClassLabel".parse::<ModelType>().unwrap(), ModelType::ClassLabel);
     }
 
     #[test]
@@ -245,10 +209,7 @@ mod tests {
 
     #[test]
     fn class_skips_absent_fields() {
-        assert_eq!(
-            serde_json::to_value(Class::new("Comfort")).unwrap(),
-            json!({"name": "Comfort"})
-        );
+        assert_eq!(serde_json::to_value(Class::new("Comfort")).unwrap(), json!({"name": "Comfort"}));
         let c: Class = serde_json::from_value(json!({"name": "Staff", "id": 3})).unwrap();
         assert_eq!(c.id, Some(3));
         assert_eq!(c.example, None);
@@ -256,47 +217,22 @@ mod tests {
 
     #[test]
     fn label_without_id() {
-        assert_eq!(
-            serde_json::to_value(Label::new("POS")).unwrap(),
-            json!({"name": "POS"})
-        );
+        assert_eq!(serde_json::to_value(Label::new("POS")).unwrap(), json!({"name": "POS"}));
         let l: Label = serde_json::from_value(json!({"id": 1, "name": "POS"})).unwrap();
-        assert_eq!(
-            l,
-            Label {
-                id: Some(1),
-                name: "POS".into()
-            }
-        );
+        assert_eq!(l, Label { id: Some(1), name: "POS".into() });
     }
 
     #[test]
     fn tag_shape_by_model_type() {
-        assert!(ModelType::Absa
-            .check_tag(&tag(Some("Comfort"), Some(sentiment::CON)))
-            .is_ok());
-        assert!(ModelType::Absa
-            .check_tag(&tag(Some("Comfort"), Some("GOOD")))
-            .is_err());
+        assert!(ModelType::Absa.check_tag(&tag(Some("Comfort"), Some(sentiment::CON))).is_ok());
+        assert!(ModelType::Absa.check_tag(&tag(Some("Comfort"), Some("GOOD"))).is_err());
         assert!(ModelType::Absa.check_tag(&tag(None, Some("POS"))).is_err());
-        assert!(ModelType::Class
-            .check_tag(&tag(Some("Comfort"), None))
-            .is_ok());
-        assert!(ModelType::Class
-            .check_tag(&tag(Some("Comfort"), Some("POS")))
-            .is_err());
-        assert!(ModelType::Label
-            .check_tag(&tag(None, Some("Urgent")))
-            .is_ok());
-        assert!(ModelType::Label
-            .check_tag(&tag(Some("Comfort"), Some("Urgent")))
-            .is_err());
-        assert!(ModelType::ClassLabel
-            .check_tag(&tag(Some("Staff"), Some("TBD")))
-            .is_ok());
-        let err = ModelType::ClassLabel
-            .check_tag(&tag(Some("Staff"), None))
-            .unwrap_err();
+        assert!(ModelType::Class.check_tag(&tag(Some("Comfort"), None)).is_ok());
+        assert!(ModelType::Class.check_tag(&tag(Some("Comfort"), Some("POS"))).is_err());
+        assert!(ModelType::Label.check_tag(&tag(None, Some("Urgent"))).is_ok());
+        assert!(ModelType::Label.check_tag(&tag(Some("Comfort"), Some("Urgent"))).is_err());
+        assert!(ModelType::ClassLabel.check_tag(&tag(Some("Staff"), Some("TBD"))).is_ok());
+        let err = ModelType::ClassLabel.check_tag(&tag(Some("Staff"), None)).unwrap_err();
         assert_eq!(err.to_string(), "classlabel tag has no label");
     }
 }

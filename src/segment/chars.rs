@@ -21,17 +21,30 @@ pub(crate) fn is_newline(c: char) -> bool {
 
 /// Characters that may close a sentence after its terminal: quotes and brackets.
 pub(crate) fn is_closer(c: char) -> bool {
-    matches!(
-        c,
-        '"' | '\'' | '”' | '’' | '“' | '»' | '«' | '›' | '‹' | ')' | ']' | '}' | '）' | '」' | '』'
-    )
+    matches!(c, '"' | '\'' | '”' | '’' | '“' | '»' | '«' | '›' | '‹' | ')' | ']' | '}' | '）' | '」' | '』')
 }
 
 /// Characters that may open a quotation or parenthesis at the start of a sentence.
 pub(crate) fn is_opener(c: char) -> bool {
     matches!(
         c,
-        '"' | '\'' | '“' | '‘' | '„' | '‚' | '«' | '»' | '‹' | '›' | '(' | '[' | '{' | '（' | '「' | '『' | '¿' | '¡'
+        '"' | '\''
+            | '“'
+            | '‘'
+            | '„'
+            | '‚'
+            | '«'
+            | '»'
+            | '‹'
+            | '›'
+            | '('
+            | '['
+            | '{'
+            | '（'
+            | '「'
+            | '『'
+            | '¿'
+            | '¡'
     )
 }
 

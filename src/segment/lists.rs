@@ -80,7 +80,8 @@ pub(crate) fn find(text: &str, is_month: &dyn Fn(&str) -> bool) -> Lists {
             if let Some((style, value, period, len)) = parse_marker(bytes, i) {
                 let rest = text[i + len..].trim_start();
                 let word: &str = rest.split(|ch: char| !ch.is_alphanumeric()).next().unwrap_or("");
-                if !rest.is_empty() && !(matches!(style, Style::Number(_)) && is_month(word)) {
+                let date = matches!(style, Style::Number(_)) && is_month(word);
+                if !rest.is_empty() && !date {
                     let leads = line_start || bullet_at.is_some() || after_colon;
                     markers.push(Marker { style, value, start: bullet_at.unwrap_or(i), period, leads });
                 }

@@ -171,7 +171,11 @@ impl Segmenter {
     pub fn segments(&self, text: &str) -> Vec<Segment> {
         self.split(text)
             .into_iter()
-            .map(|s| Segment { text: s.text(text).to_owned(), span: [s.chars.start, s.chars.end], tags: None })
+            .map(|s| Segment {
+                text: s.text(text).to_owned(),
+                span: [s.chars.start, s.chars.end],
+                tags: None,
+            })
             .collect()
     }
 

@@ -12,8 +12,8 @@
 //! the original text is never altered and every cut is a byte offset into it.
 
 use super::chars::{
-    is_bidi_control, is_closer, is_emoji, is_exclaim_or_question, is_hard_terminal, is_newline,
-    is_opener, starts_like_sentence,
+    is_bidi_control, is_closer, is_emoji, is_exclaim_or_question, is_hard_terminal, is_newline, is_opener,
+    starts_like_sentence,
 };
 use super::lang::LanguageRules;
 use super::{lists, regions};
@@ -222,7 +222,9 @@ impl<'r, 't> Scanner<'r, 't> {
         let text: &'t str = self.text;
         let floor = self.cuts.last().copied().unwrap_or(0);
         let head = &text[floor..i];
-        let start = head.rfind(char::is_whitespace).map_or(0, |k| k + head[k..].chars().next().map_or(1, char::len_utf8));
+        let start = head
+            .rfind(char::is_whitespace)
+            .map_or(0, |k| k + head[k..].chars().next().map_or(1, char::len_utf8));
         head[start..]
             .trim_start_matches(|c: char| is_opener(c) || is_bidi_control(c))
             .trim_end_matches(|c: char| is_closer(c) || is_bidi_control(c))
@@ -330,7 +332,9 @@ impl<'r, 't> Scanner<'r, 't> {
         if let (Some(l), None) = (letters.next(), letters.next()) {
             if l.is_alphabetic() {
                 // An initial (Jonas E. Smith) unless a typical opener follows (you and I. Did).
-                return (l.is_lowercase() || l.is_uppercase()) && c.is_uppercase() && rules.is_starter(next.word);
+                return (l.is_lowercase() || l.is_uppercase())
+                    && c.is_uppercase()
+                    && rules.is_starter(next.word);
             }
         }
         let number = word.bytes().all(|b| b.is_ascii_digit());

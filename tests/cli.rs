@@ -1,0 +1,165 @@
+//! The `opinio` command line: JSON on stdout, one line on stderr, exit codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{json, Value};
+
+fn opinio(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_opinio")).args(args).output().expect("run opinio")
+}
+
+fn opinio_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_opinio"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run opinio");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn fixture(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel).to_string_lossy().into_owned()
+}
+
+fn stdout_json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not json ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn stderr_lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr).lines().map(str::to_owned).collect()
+}
+
+/// Every segment's span indexes its document's text in code points.
+fn assert_spans(doc: &Value) {
+    let chars: Vec<char> = doc["text"].as_str().unwrap().chars().collect();
+    for seg in doc["segments"].as_array().unwrap() {
+        let (s, e) = (seg["span"][0].as_u64().unwrap() as usize, seg["span"][1].as_u64().unwrap() as usize);
+        assert_eq!(chars[s..e].iter().collect::<String>(), seg["text"].as_str().unwrap());
+        assert!(seg.get("tags").is_none(), "segment output carries no tags");
+    }
+}
+
+#[test]
+fn segment_stdin_jsonl_keeps_ids_and_order() {
+    let input =
+        "{\"id\": 7, \"text\": \"I live in the U.S. How about you?\"}\n{\"id\": \"x\", \"text\": \"Hi.\"}\n";
+    let out = opinio_stdin(&["segment", "-"], input);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = stdout_json(&out);
+    assert_eq!(
+        v,
+        json!({"documents": [
+            {"id": 7, "text": "I live in the U.S. How about you?", "segments": [
+                {"text": "I live in the U.S.", "span": [0, 18]},
+                {"text": "How about you?", "span": [19, 33]}]},
+            {"id": "x", "text": "Hi.", "segments": [{"text": "Hi.", "span": [0, 3]}]}
+        ]})
+    );
+}
+
+#[test]
+fn segment_reads_every_format() {
+    for (file, extra) in [
+        ("ingest/reviews.csv", vec!["--header-first"]),
+        ("ingest/reviews.jsonl", vec![]),
+        ("ingest/reviews.json", vec![]),
+        ("ingest/reviews.txt", vec![]),
+        ("ingest/reviews.xlsx", vec!["--header-first"]),
+    ] {
+        let path = fixture(file);
+        let mut args = vec!["segment", "--lang", "en"];
+        args.extend(extra);
+        args.push(&path);
+        let out = opinio(&args);
+        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+        let v = stdout_json(&out);
+        let docs = v["documents"].as_array().unwrap();
+        assert!(docs.len() >= 3, "{file}: {} documents", docs.len());
+        docs.iter().for_each(assert_spans);
+        assert!(docs.iter().all(|d| d.get("meta").is_none()), "{file}: meta only with --meta");
+    }
+}
+
+#[test]
+fn segment_column_by_name_and_meta() {
+    let path = fixture("ingest/reviews.csv");
+    let out = opinio(&["segment", "--column-name", "text", "--meta", &path]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = stdout_json(&out);
+    let first = &v["documents"][0];
+    assert_eq!(first["id"], json!(1));
+    assert_eq!(first["meta"]["source"], json!("web"));
+}
+
+#[test]
+fn preview_reproduces_the_seed_example() {
+    let out = opinio(&["preview", "--rows", "3", &fixture("ingest/seed_preview.csv")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = stdout_json(&out);
+    assert_eq!(
+        v["preview"],
+        json!([
+            ["another_column", "document", "review_source"],
+            [null, "the hotel is good", "a"],
+            ["test", "the hotel is bad", "b"],
+            ["null", "the hotel is ok", "a"]
+        ])
+    );
+    assert_eq!(v["id"].as_str().unwrap().len(), 36, "a uuid");
+    assert_eq!(v.as_object().unwrap().len(), 2, "exactly id and preview");
+}
+
+#[test]
+fn a_broken_record_is_reported_and_the_rest_kept() {
+    let input = "{\"text\": \"Good one.\"}\n{\"text\": broken\n{\"text\": \"Also good.\"}\n";
+    let out = opinio_stdin(&["segment", "--lang", "en", "-"], input);
+    assert_eq!(out.status.code(), Some(3));
+    let v = stdout_json(&out);
+    assert_eq!(v["documents"].as_array().unwrap().len(), 2);
+    assert_eq!(v["errors"][0]["line"], json!(2));
+    let err = stderr_lines(&out);
+    assert!(err[0].starts_with("opinio: <stdin>:2:"), "{err:?}");
+}
+
+#[test]
+fn errors_are_one_line_and_non_zero() {
+    let missing = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("no-such-file.csv");
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (vec!["segment".into(), missing.to_string_lossy().into()], 1, "no-such-file.csv"),
+        (
+            vec!["segment".into(), "--lang".into(), "fr".into(), fixture("ingest/reviews.txt")],
+            1,
+            "unknown language",
+        ),
+        (vec!["segment".into(), fixture("segment/en.txt").replace(".txt", ".pdf")], 1, "pdf"),
+        (vec!["segment".into()], 2, "FILE"),
+        (vec!["frobnicate".into()], 2, "frobnicate"),
+    ];
+    for (args, code, needle) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = opinio(&args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+        let err = stderr_lines(&out);
+        assert_eq!(err.len(), 1, "{args:?}: {err:?}");
+        assert!(err[0].starts_with("opinio: ") && err[0].contains(needle), "{args:?}: {err:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
+    }
+}
+
+#[test]
+fn invalid_utf8_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.txt");
+    std::fs::write(&path, b"fine line.\nbad \xff\xfe line.\nlast line.\n").unwrap();
+    let out = opinio(&["segment", "--lang", "en", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr_lines(&out);
+    assert!(err[0].contains("bad.txt:2:") && err[0].contains("utf-8"), "{err:?}");
+    assert_eq!(stdout_json(&out)["documents"].as_array().unwrap().len(), 2);
+}
