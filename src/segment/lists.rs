@@ -1,4 +1,4 @@
-//! Enumerations written inline: `1. The first item 2. The second item`, `a) ... b) ...`,
+//! Enumerations written inline: `1. The first item 2. The second item`, `a) ... b) ...`, `(1) ... (2) ...`,
 //! `i. ... ii. ...`, and bulleted items `• ... • ...`.
 //!
 //! An item marker starts a new segment even when the previous item has no terminal, and
@@ -33,6 +33,8 @@ enum Close {
     Period,
     Paren,
     PeriodParen,
+    /// `(1)` `(a)` `(iv)`
+    Enclosed,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -76,7 +78,7 @@ pub(crate) fn find(text: &str, is_month: &dyn Fn(&str) -> bool) -> Lists {
             line_start = false;
             continue;
         }
-        if prev_gap && (c.is_ascii_alphanumeric()) {
+        if prev_gap && (c.is_ascii_alphanumeric() || c == '(') {
             if let Some((style, value, period, len)) = parse_marker(bytes, i) {
                 let rest = text[i + len..].trim_start();
                 let word: &str = rest.split(|ch: char| !ch.is_alphanumeric()).next().unwrap_or("");
@@ -102,12 +104,16 @@ pub(crate) fn find(text: &str, is_month: &dyn Fn(&str) -> bool) -> Lists {
 
 /// Parses a marker at byte `i`: value, style, the byte of its period and its length.
 fn parse_marker(b: &[u8], i: usize) -> Option<(Style, u32, Option<usize>, usize)> {
-    let mut j = i;
-    while j < b.len() && j - i < 4 && b[j].is_ascii_alphanumeric() {
+    let enclosed = b[i] == b'(';
+    let from = i + usize::from(enclosed);
+    let mut j = from;
+    while j < b.len() && j - from < 4 && b[j].is_ascii_alphanumeric() {
         j += 1;
     }
-    let body = std::str::from_utf8(&b[i..j]).ok()?;
+    let body = std::str::from_utf8(&b[from..j]).ok()?;
     let (close, period, end) = match (b.get(j), b.get(j + 1)) {
+        (Some(b')'), _) if enclosed => (Close::Enclosed, None, j + 1),
+        _ if enclosed => return None,
         (Some(b'.'), Some(b')')) => (Close::PeriodParen, Some(j), j + 2),
         (Some(b'.'), _) => (Close::Period, Some(j), j + 1),
         (Some(b')'), _) => (Close::Paren, None, j + 1),
@@ -203,6 +209,7 @@ mod tests {
         assert_eq!(items("1.) One 2.) Two"), [0, 8]);
         assert_eq!(items("a. The first b. The second c. The third"), [0, 13, 27]);
         assert_eq!(items("i. One ii. Two iii. Three"), [0, 7, 15]);
+        assert_eq!(items("(1) One (2) Two (3) Three"), [0, 8, 16]);
     }
 
     #[test]

@@ -91,7 +91,7 @@ impl<'r, 't> Scanner<'r, 't> {
                 continue;
             }
             let run = self.run_at(i);
-            let closed = self.skip_closers(run.end);
+            let closed = self.skip_citations(self.skip_closers(run.end));
             let hidden = region_at.enclosing(i).is_some_and(|r| closed <= r.close);
             let marker = run.dots == 1 && lists.marker_periods.binary_search(&run.start).is_ok();
             if !hidden && !marker {
@@ -171,6 +171,20 @@ impl<'r, 't> Scanner<'r, 't> {
                 break;
             }
             i += c.len_utf8();
+        }
+        i
+    }
+
+    /// Citation marks right after a terminal belong to the sentence they cite for
+    /// (`a Christian martyr.[1] The emperor`): bracketed groups of up to four letters or digits.
+    fn skip_citations(&self, mut i: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        while bytes.get(i) == Some(&b'[') {
+            let body = bytes[i + 1..].iter().take(5).take_while(|b| b.is_ascii_alphanumeric()).count();
+            if body == 0 || body > 4 || bytes.get(i + 1 + body) != Some(&b']') {
+                break;
+            }
+            i += body + 2;
         }
         i
     }
@@ -303,7 +317,13 @@ impl<'r, 't> Scanner<'r, 't> {
             if looks_like_address(self.token_around(run.start)) {
                 return false;
             }
-            // `world.Today`, `1,000.That`: a missing space between two sentences.
+            // `world.Today`, `1,000.That`: a missing space between two sentences, unless the
+            // word is an abbreviation (`Dr.Smith`).
+            let word = self.word_before(run.start);
+            let lower = word.to_lowercase();
+            if rules.is_abbreviation(word, &lower) || is_dotted_abbreviation(word) {
+                return false;
+            }
             let prev = self.text[..run.start].chars().next_back();
             let joined = prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit());
             return cased && joined && c.is_uppercase() && next.word.chars().nth(1).is_some();
@@ -326,6 +346,9 @@ impl<'r, 't> Scanner<'r, 't> {
             if rules.is_prepositive(lower) || (rules.is_number_abbreviation(lower) && c.is_ascii_digit()) {
                 return false;
             }
+            if rules.switches.capitalised_nouns {
+                return c.is_uppercase() && rules.is_starter(next.word);
+            }
             return cased && c.is_uppercase();
         }
         let mut letters = word.chars();
@@ -337,9 +360,13 @@ impl<'r, 't> Scanner<'r, 't> {
                     && rules.is_starter(next.word);
             }
         }
+        if rules.switches.capitalised_nouns && c.is_lowercase() {
+            return false; // Ludwig XIV. war König
+        }
         let number = word.bytes().all(|b| b.is_ascii_digit());
         if number && rules.switches.ordinal_period && word.len() <= 2 && c.is_alphabetic() {
-            return false; // am 3. Oktober, der 2. Weltkrieg
+            // am 3. Oktober, der 2. Weltkrieg; but `Abb. 3. Dort steht` ends at the number.
+            return rules.is_starter(next.word);
         }
         if number && rules.is_month(next.word) {
             return false;

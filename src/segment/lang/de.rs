@@ -6,6 +6,7 @@ use super::{data_files, LanguageRules, Switches};
 use crate::Language;
 
 pub(super) fn rules() -> LanguageRules {
-    let switches = Switches { cased: true, ordinal_period: true, ..Switches::default() };
+    let switches =
+        Switches { cased: true, ordinal_period: true, capitalised_nouns: true, ..Switches::default() };
     LanguageRules::new(Language::De, switches, data_files!("de"))
 }

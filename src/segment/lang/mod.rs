@@ -22,6 +22,11 @@ pub(crate) struct Switches {
     /// A one- or two-digit number followed by a period is an ordinal (`am 3. Oktober`,
     /// `der 2. Weltkrieg`), not a sentence end. German.
     pub ordinal_period: bool,
+    /// The language capitalises every noun as well as every sentence start. So a
+    /// lower-case word after a period continues the sentence (`Ludwig XIV. war`), and a
+    /// capital after an abbreviation is a new sentence only if it is a typical opener
+    /// (`Co. KG ist` goes on, `usw. Dann` ends). German.
+    pub capitalised_nouns: bool,
     /// A colon ends a sentence (except between digits). Arabic, as in pragmatic_segmenter.
     pub colon_ends: bool,
     /// The Arabic comma `،` ends a sentence, except inside a list of single words.
