@@ -37,6 +37,12 @@ impl Language {
     /// Uses `whatlang` restricted to English, German and Arabic, so the answer is always one
     /// of them; text with no letters (numbers, emoji) falls back to English.
     pub fn detect(text: &str) -> Language {
+        Self::detect_or(text, Language::En)
+    }
+
+    /// Like [`Language::detect`], but answers `fallback` when the evidence is weak (short
+    /// text, few letters): a model's own language is a better guess there than a coin flip.
+    pub fn detect_or(text: &str, fallback: Language) -> Language {
         use whatlang::{Detector, Lang};
         // Arabic script decides on its own: whatlang's script detection is exact and cheap.
         let sample = prefix_chars(text, 2048);
@@ -46,9 +52,12 @@ impl Language {
             }
         }
         let detector = Detector::with_allowlist(vec![Lang::Eng, Lang::Deu]);
-        match detector.detect_lang(sample) {
-            Some(Lang::Deu) => Language::De,
-            _ => Language::En,
+        match detector.detect(sample) {
+            Some(info) if info.is_reliable() || fallback == Language::Ar => match info.lang() {
+                Lang::Deu => Language::De,
+                _ => Language::En,
+            },
+            _ => fallback,
         }
     }
 }
@@ -102,5 +111,6 @@ mod tests {
         );
         assert_eq!(Language::detect("كانت الغرفة نظيفة وكان الموظفون ودودين."), Language::Ar);
         assert_eq!(Language::detect("12345 !!!"), Language::En);
+        assert_eq!(Language::detect_or("12345 !!!", Language::De), Language::De);
     }
 }

@@ -17,6 +17,12 @@
 //!   ([`segment::Segmenter`], the [`segment::Splitter`] trait for other splitters).
 //! - [`ingest`]: documents from CSV, TXT, JSON, JSONL and XLSX files, streamed, with the
 //!   Studio's file preview.
+//! - [`encode`]: sentence vectors and per-token states from a transformer encoder
+//!   (all-MiniLM-L6-v2 shipped) run in-process by tract, batched and parallel
+//!   ([`encode::Encoder`]; [`parallel`] switches opinio's threads off).
+//! - [`heads`]: from embeddings to tags (zero-shot prototypes with calibrated thresholds).
+//! - [`model`]: model folders ([`Model`]): manifest, head weights, encoder reference.
+//! - [`analysis`]: ad-hoc ([`Model::analyze`]) and streaming batch analysis with progress.
 //! - [`schema`]: the Studio's JSON shapes (documents, segments, tags, models, analyses).
 //! - [`Language`]: the supported languages and their detection.
 //! - [`Error`]: one error type whose [`ErrorKind`] says what went wrong and whose context
@@ -30,13 +36,19 @@
 //! never with a panic or unbounded memory. A bad record in a batch is reported and the
 //! good ones are kept.
 
+pub mod analysis;
+pub mod encode;
 pub mod error;
+pub mod heads;
 pub mod ingest;
 pub mod language;
 pub mod limits;
+pub mod model;
+pub mod parallel;
 pub mod schema;
 pub mod segment;
 
 pub use error::{Error, ErrorKind, Result};
 pub use language::Language;
 pub use limits::Limits;
+pub use model::Model;

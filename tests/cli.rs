@@ -163,3 +163,93 @@ fn invalid_utf8_names_file_and_line() {
     assert!(err[0].contains("bad.txt:2:") && err[0].contains("utf-8"), "{err:?}");
     assert_eq!(stdout_json(&out)["documents"].as_array().unwrap().len(), 2);
 }
+
+fn repo(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel).to_string_lossy().into_owned()
+}
+
+#[test]
+fn analyze_with_the_shipped_model_answers_the_adhoc_shape() {
+    let out = opinio(&[
+        "analyze",
+        "--model",
+        &repo("models/restaurants-zero-shot"),
+        "--split",
+        &repo("samples/reviews.jsonl"),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = stdout_json(&out);
+    assert_eq!(v["type"], json!("ABSA"));
+    assert_eq!(v["model"], json!("Restaurants (zero-shot)"));
+    let docs = v["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 8);
+    assert_eq!(docs[0]["id"], json!(1));
+    for doc in docs {
+        let chars: Vec<char> = doc["text"].as_str().unwrap().chars().collect();
+        for seg in doc["segments"].as_array().unwrap() {
+            let (s, e) =
+                (seg["span"][0].as_u64().unwrap() as usize, seg["span"][1].as_u64().unwrap() as usize);
+            assert_eq!(chars[s..e].iter().collect::<String>(), seg["text"].as_str().unwrap());
+            for tag in seg["tags"].as_array().unwrap() {
+                assert!(["POS", "NEG", "NEU", "CON"].contains(&tag["label"].as_str().unwrap()));
+                assert!(tag["class"].is_string());
+                assert!((0.0..=1.0).contains(&tag["confidence"].as_f64().unwrap()));
+            }
+        }
+    }
+    // Without --split every document is one segment.
+    let out = opinio(&[
+        "analyze",
+        "--model",
+        &repo("models/restaurants-zero-shot"),
+        &repo("samples/reviews.jsonl"),
+    ]);
+    let v = stdout_json(&out);
+    assert!(v["documents"].as_array().unwrap().iter().all(|d| d["segments"].as_array().unwrap().len() == 1));
+}
+
+#[test]
+fn train_builds_a_zero_shot_model_that_analyze_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let classes = dir.path().join("classes.csv");
+    std::fs::write(&classes, "name,description,example\nroom,\"The hotel room: bed, bathroom, cleanliness\",The bed was comfy\nbreakfast,Breakfast food and coffee,The eggs were cold\n").unwrap();
+    let out_dir = dir.path().join("hotel");
+    let out = opinio(&[
+        "train",
+        "--type",
+        "CLASS",
+        "--classes",
+        classes.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta = stdout_json(&out);
+    assert_eq!(meta["type"], json!("CLASS"));
+    assert_eq!(meta["classes"], json!(["room", "breakfast"]));
+    assert_eq!(meta["name"], json!("hotel"));
+
+    let out = opinio_stdin(
+        &["analyze", "--model", out_dir.to_str().unwrap(), "-"],
+        "{\"text\": \"The coffee at breakfast was cold.\"}\n",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tags = &stdout_json(&out)["documents"][0]["segments"][0]["tags"];
+    assert_eq!(tags[0]["class"], json!("breakfast"), "{tags}");
+    assert!(tags[0].get("label").is_none(), "CLASS tags carry no label");
+
+    let out = opinio(&[
+        "train",
+        "--type",
+        "SENTIMENT",
+        "--classes",
+        classes.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr_lines(&out)[0].contains("SENTIMENT"));
+    let out = opinio(&["analyze", "--model", dir.path().to_str().unwrap(), &repo("samples/reviews.jsonl")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr_lines(&out)[0].contains("manifest.json"), "{:?}", stderr_lines(&out));
+}

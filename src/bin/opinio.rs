@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use opinio::analysis::batch::{self, BatchOptions, Control, Progress};
 use opinio::ingest::{self, Column, IngestOptions, Records};
-use opinio::schema::{Document, DocumentsWriter};
+use opinio::schema::{Document, DocumentsWriter, ModelType};
 use opinio::segment::Segmenter;
-use opinio::{Error, Language, Limits};
+use opinio::{model, Error, ErrorKind, Language, Limits, Model};
 use serde_json::{json, Map, Value};
 
 #[derive(Parser)]
@@ -32,6 +33,44 @@ enum Command {
         lang: Option<String>,
         #[command(flatten)]
         input: Input,
+    },
+    /// Tag documents with a model: {"model", "type", "documents": [...]}.
+    Analyze {
+        /// The model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// Split documents into sentences; otherwise each document is one segment.
+        #[arg(long)]
+        split: bool,
+        #[command(flatten)]
+        input: Input,
+    },
+    /// Build a model; with --classes and no --train, a zero-shot model from class definitions.
+    Train {
+        /// The model type: ABSA, CLASS, LABEL or CLASSLABEL.
+        #[arg(long = "type")]
+        model_type: String,
+        /// Labeled documents to train on.
+        #[arg(long)]
+        train: Option<PathBuf>,
+        /// Labeled documents to test on.
+        #[arg(long)]
+        test: Option<PathBuf>,
+        /// Class definitions: the seed's class list (JSON) or a CSV with name, description, example.
+        #[arg(long)]
+        classes: Option<PathBuf>,
+        /// The encoder folder to build on (default: the shipped all-MiniLM-L6-v2).
+        #[arg(long)]
+        base: Option<PathBuf>,
+        /// The model's language (en, de, ar).
+        #[arg(long, default_value = "en")]
+        lang: String,
+        /// The model's name (default: the output folder's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The model folder to write.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Show a file's id and first rows, as the Studio's upload response.
     Preview {
@@ -126,12 +165,101 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             let records = input.records()?;
             stream_documents(out, records, input.meta, |doc| segmenter.segment_document(doc))
         }
+        Command::Analyze { model, split, input } => {
+            let model = Model::load(&model)?;
+            analyze(out, &model, split, &input)
+        }
+        Command::Train { model_type, train, test, classes, base, lang, name, out: dir } => {
+            let model_type: ModelType = model_type.parse()?;
+            let language: Language = lang.parse()?;
+            if train.is_some() || test.is_some() {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    "training from labeled documents is not in this build yet; pass --classes without --train for a zero-shot model",
+                ));
+            }
+            let Some(classes) = classes else {
+                return Err(Error::invalid_argument("pass --classes FILE (zero-shot) or --train FILE"));
+            };
+            let (class_defs, label_defs) = model::read_definitions(&classes)?;
+            let encoder = match base {
+                Some(dir) => model::load_encoder(dir)?,
+                None => model::load_encoder(opinio::encode::Encoder::default_model_dir())?,
+            };
+            let name = name.unwrap_or_else(|| {
+                dir.file_name().map_or("model".into(), |n| n.to_string_lossy().into_owned())
+            });
+            let mut built = Model::zero_shot(encoder, model_type, &name, language, class_defs, label_defs)?;
+            built.save(&dir)?;
+            write_value(out, built.meta())?;
+            Ok(None)
+        }
         Command::Preview { rows, file } => {
             let preview = ingest::preview(&file, rows, &Limits::default())?;
             write_value(out, &preview)?;
             Ok(None)
         }
     }
+}
+
+/// Streams the ad-hoc analysis response of every record through the batch runner, with a
+/// progress line on stderr when it is a terminal.
+fn analyze(out: impl Write, model: &Model, split: bool, input: &Input) -> Result<Option<Partial>, Error> {
+    use std::io::IsTerminal;
+    let show = io::stderr().is_terminal();
+    let total =
+        if show && input.file != Path::new("-") { Some(input.records()?.count() as u64) } else { None };
+    let meta = model.meta();
+    let mut lead = Map::new();
+    lead.insert("model".into(), json!(meta.display_name));
+    lead.insert("type".into(), json!(meta.model_type));
+    let mut writer = DocumentsWriter::new(out, &lead)?;
+    let mut errors = Vec::new();
+    let documents = input.records()?.map(|r| {
+        r.map(|record| {
+            let mut doc = Document::from(record);
+            if !input.meta {
+                doc.meta = None;
+            }
+            doc
+        })
+    });
+    let options = BatchOptions { split, total, ..BatchOptions::default() };
+    let progress = |p: &Progress| {
+        if show {
+            match p.percent() {
+                Some(pc) => eprint!("\ranalyzing: {pc:5.1}% ({} documents)", p.done),
+                None => eprint!("\ranalyzing: {} documents", p.done),
+            }
+        }
+        Control::Continue
+    };
+    batch::run(model, documents, &options, progress, |doc| {
+        match doc {
+            Ok(doc) => writer.write(&doc)?,
+            Err(e) => {
+                eprintln!("opinio: {e}");
+                errors.push(json!({"line": e.line(), "message": e.to_string()}));
+            }
+        }
+        Ok(())
+    })?;
+    if show {
+        eprintln!();
+    }
+    finish(writer, errors)
+}
+
+/// Closes the output, listing bad records under `errors`.
+fn finish(writer: DocumentsWriter<impl Write>, errors: Vec<Value>) -> Result<Option<Partial>, Error> {
+    let mut trailing = Map::new();
+    let bad = errors.len();
+    if bad > 0 {
+        trailing.insert("errors".into(), Value::Array(errors));
+    }
+    let mut out = writer.finish(&trailing)?;
+    writeln!(out)?;
+    Ok((bad > 0).then_some(Partial(bad)))
 }
 
 /// Reads every record, applies `process` to each document and streams the result. Bad
@@ -160,14 +288,7 @@ fn stream_documents(
             }
         }
     }
-    let mut trailing = Map::new();
-    let bad = errors.len();
-    if bad > 0 {
-        trailing.insert("errors".into(), Value::Array(errors));
-    }
-    let mut out = writer.finish(&trailing)?;
-    writeln!(out)?;
-    Ok((bad > 0).then_some(Partial(bad)))
+    finish(writer, errors)
 }
 
 fn write_value(mut out: impl Write, value: &impl serde::Serialize) -> Result<(), Error> {

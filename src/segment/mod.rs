@@ -133,7 +133,8 @@ pub struct Segmenter {
 #[derive(Clone)]
 enum Choice {
     Fixed(RuleSplitter),
-    Detect,
+    /// Detect per text; the language to assume when detection is unsure.
+    Detect(Language),
     Custom(Arc<dyn Splitter>),
 }
 
@@ -145,7 +146,13 @@ impl Segmenter {
 
     /// A segmenter that detects each text's language (see [`Language::detect`]).
     pub fn detecting() -> Self {
-        Segmenter { splitter: Choice::Detect }
+        Self::detecting_or(Language::En)
+    }
+
+    /// A segmenter that detects each text's language, assuming `fallback` when detection
+    /// is unsure (see [`Language::detect_or`]).
+    pub fn detecting_or(fallback: Language) -> Self {
+        Segmenter { splitter: Choice::Detect(fallback) }
     }
 
     /// `Some(language)` fixes the language, `None` detects it per text.
@@ -162,7 +169,7 @@ impl Segmenter {
     pub fn split(&self, text: &str) -> Vec<Sentence> {
         match &self.splitter {
             Choice::Fixed(s) => s.split(text),
-            Choice::Detect => RuleSplitter::new(Language::detect(text)).split(text),
+            Choice::Detect(fallback) => RuleSplitter::new(Language::detect_or(text, *fallback)).split(text),
             Choice::Custom(s) => s.split(text),
         }
     }
@@ -189,7 +196,7 @@ impl std::fmt::Debug for Segmenter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let what = match &self.splitter {
             Choice::Fixed(s) => s.language().code(),
-            Choice::Detect => "detect",
+            Choice::Detect(_) => "detect",
             Choice::Custom(_) => "custom",
         };
         write!(f, "Segmenter({what})")

@@ -1,0 +1,47 @@
+//! Heads: from a segment's embedding to its tags.
+//!
+//! The analysis pipeline is segment → encode → head → tags. A [`Head`] sees the pooled,
+//! L2-normalised embeddings of a batch of segments and answers the tags of each, in the
+//! shape the model type asks for (CONTRACT section 1):
+//!
+//! | type | tags per segment |
+//! | --- | --- |
+//! | `ABSA` | each aspect class present, with its sentiment `POS`/`NEG`/`NEU`/`CON` |
+//! | `CLASS` | each class present (multi-label) |
+//! | `LABEL` | exactly one label |
+//! | `CLASSLABEL` | each class present, with one of the user's labels |
+//!
+//! [`PrototypeHead`] is the zero-shot head: built from class definitions alone (name,
+//! description, example), it compares segments with them in embedding space, with
+//! thresholds calibrated on reference text ([`calibrate`]).
+
+pub mod calibrate;
+mod math;
+mod prototype;
+
+pub use prototype::{sentiment_definitions, PrototypeHead, PrototypeParams};
+
+use crate::schema::{ModelType, Tag};
+use crate::Result;
+
+/// Turns texts into pooled, L2-normalised embeddings, `dim` floats per text, row-major.
+///
+/// The encoder implements it; heads depend on nothing more, so they can be built and
+/// tested apart from the encoder.
+pub trait Embedder: Send + Sync {
+    /// Floats per embedding.
+    fn dim(&self) -> usize;
+    /// The embeddings of `texts`, in order, row-major.
+    fn embed(&self, texts: &[&str]) -> Result<Vec<f32>>;
+}
+
+/// Something that tags segments from their embeddings.
+pub trait Head: Send + Sync {
+    /// The model type whose tag shape this head produces.
+    fn model_type(&self) -> ModelType;
+    /// Floats per embedding this head expects.
+    fn dim(&self) -> usize;
+    /// The tags of each segment, given their embeddings (`dim` floats each, row-major).
+    /// Tags come most confident first.
+    fn tag(&self, embeddings: &[f32]) -> Vec<Vec<Tag>>;
+}

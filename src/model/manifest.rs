@@ -1,0 +1,79 @@
+//! `manifest.json`: what a model folder declares.
+//!
+//! The manifest is the seed's model metadata (name, display_name, uuid, type, language,
+//! classes, labels, score, metrics, base, ...) at the top level, plus three opinio fields:
+//!
+//! ```json
+//! {
+//!   "name": "restaurants", "display_name": "Restaurants", "uuid": "...", "type": "ABSA",
+//!   "language": "en", "status": "READY", "classes": ["food", "service"], "labels": ["POS", "NEG", "NEU"],
+//!   "definitions": {"classes": [{"name": "food", "description": "...", "example": "..."}], "labels": [...]},
+//!   "encoder": {"name": "all-MiniLM-L6-v2", "dir": "../all-MiniLM-L6-v2", "dim": 384},
+//!   "head": {"kind": "prototype", "weights": "head.safetensors"}
+//! }
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema::{Class, ModelMeta};
+
+/// The version of the model-folder layout this build reads and writes.
+pub const FORMAT: &str = "opinio-model/1";
+
+/// A model folder's `manifest.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The layout version, [`FORMAT`].
+    pub format: String,
+    /// The seed's model metadata.
+    #[serde(flatten)]
+    pub meta: ModelMeta,
+    /// Class and label definitions (the seed's Class objects).
+    #[serde(default)]
+    pub definitions: Definitions,
+    /// Which encoder the head was built on.
+    pub encoder: EncoderRef,
+    /// The head and its weights file.
+    pub head: HeadSpec,
+}
+
+/// Class and label definitions: name, description, example.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Definitions {
+    /// The classes (aspect categories for ABSA).
+    #[serde(default)]
+    pub classes: Vec<Class>,
+    /// The labels (sentiments for ABSA).
+    #[serde(default)]
+    pub labels: Vec<Class>,
+}
+
+/// The encoder a model runs on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EncoderRef {
+    /// The encoder's name, e.g. `all-MiniLM-L6-v2`; looked up under `$OPINIO_MODELS` and
+    /// the shipped `models/` folder when `dir` is absent or missing.
+    pub name: String,
+    /// The encoder folder, relative to the model folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    /// Floats per embedding; checked against the encoder at load time.
+    pub dim: usize,
+}
+
+/// The head of a model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HeadSpec {
+    /// The head kind: `prototype` (zero-shot or trained prototypes).
+    pub kind: HeadKind,
+    /// The weights file, relative to the model folder (safetensors).
+    pub weights: String,
+}
+
+/// The kinds of head a model folder may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HeadKind {
+    /// [`crate::heads::PrototypeHead`].
+    Prototype,
+}

@@ -1,0 +1,275 @@
+//! Model folders: load, validate, build zero-shot, save.
+//!
+//! A model is a folder (`--model DIR`) with `manifest.json` ([`Manifest`]) and the head's
+//! weights (`head.safetensors`), referring to an encoder folder (the shipped
+//! `models/all-MiniLM-L6-v2`). [`Model::load`] validates all of it and says precisely what
+//! is wrong; the encoder is loaded once per process and shared by every model on it.
+//!
+//! A [`Model`] is `Send + Sync`: load it once and share it across threads.
+
+mod definitions;
+mod manifest;
+mod weights;
+
+pub use definitions::read_definitions;
+pub use manifest::{Definitions, EncoderRef, HeadKind, HeadSpec, Manifest, FORMAT};
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
+
+use crate::encode::Encoder;
+use crate::heads::{Embedder, Head, PrototypeHead};
+use crate::schema::{Class, ModelMeta, ModelStatus, ModelType, Tag};
+use crate::segment::Segmenter;
+use crate::{Error, ErrorKind, Language, Result};
+
+/// The manifest's file name inside a model folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// The head weights' file name written by [`Model::save`].
+pub const HEAD_FILE: &str = "head.safetensors";
+/// The largest manifest read, in bytes.
+const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+
+/// A loaded model: metadata, encoder, head and a segmenter.
+pub struct Model {
+    manifest: Manifest,
+    encoder: Arc<Encoder>,
+    head: PrototypeHead,
+    segmenter: Segmenter,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("name", &self.manifest.meta.name)
+            .field("type", &self.manifest.meta.model_type)
+            .field("encoder", &self.manifest.encoder.name)
+            .finish()
+    }
+}
+
+impl Embedder for Encoder {
+    fn dim(&self) -> usize {
+        Encoder::dim(self)
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
+        Ok(Encoder::embed(self, texts)?.into_vec())
+    }
+}
+
+impl Model {
+    /// Loads and validates the model folder `dir`.
+    pub fn load(dir: impl AsRef<Path>) -> Result<Model> {
+        let dir = dir.as_ref();
+        let manifest = read_manifest(dir)?;
+        let encoder = shared_encoder(&resolve_encoder(dir, &manifest.encoder)?)?;
+        if encoder.dim() != manifest.encoder.dim {
+            return Err(Error::malformed(format!(
+                "the head was built on {}-dimensional embeddings, the encoder gives {}",
+                manifest.encoder.dim,
+                encoder.dim()
+            ))
+            .with_path(dir.join(MANIFEST_FILE)));
+        }
+        let weights = dir.join(&manifest.head.weights);
+        let names = |defs: &[Class]| defs.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        let params = weights::load_prototype(
+            &weights,
+            names(&manifest.definitions.classes),
+            names(&manifest.definitions.labels),
+        )?;
+        let head = PrototypeHead::new(manifest.meta.model_type, params).map_err(|e| e.with_path(&weights))?;
+        if head.dim() != encoder.dim() {
+            return Err(Error::malformed(format!(
+                "head weights are {}-dimensional, encoder {}",
+                head.dim(),
+                encoder.dim()
+            ))
+            .with_path(weights));
+        }
+        let segmenter = Segmenter::detecting_or(manifest.meta.language);
+        Ok(Model { manifest, encoder, head, segmenter })
+    }
+
+    /// Builds a zero-shot model from class (and label) definitions on `encoder`.
+    ///
+    /// For ABSA, `labels` may be empty: the default sentiment definitions are used. For
+    /// LABEL models the definitions in `classes` are the labels.
+    pub fn zero_shot(
+        encoder: Arc<Encoder>,
+        model_type: ModelType,
+        name: &str,
+        language: Language,
+        classes: Vec<Class>,
+        labels: Vec<Class>,
+    ) -> Result<Model> {
+        let (classes, labels) = match model_type {
+            ModelType::Label if labels.is_empty() => (Vec::new(), classes),
+            ModelType::Absa if labels.is_empty() => (classes, crate::heads::sentiment_definitions()),
+            _ => (classes, labels),
+        };
+        let head = PrototypeHead::zero_shot(encoder.as_ref(), model_type, &classes, &labels)?;
+        let encoder_name =
+            encoder.dir().file_name().map_or("encoder".into(), |n| n.to_string_lossy().into_owned());
+        let meta = ModelMeta {
+            name: name.to_string(),
+            display_name: name.to_string(),
+            uuid: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string(),
+            model_type,
+            language,
+            status: ModelStatus::Ready,
+            base: Some(encoder_name.clone()),
+            classes: (!classes.is_empty()).then(|| classes.iter().map(|c| c.name.clone()).collect()),
+            labels: (!labels.is_empty()).then(|| labels.iter().map(|c| c.name.clone()).collect()),
+            short_description: Some(
+                "zero-shot: built from class definitions, before any labeled data".into(),
+            ),
+            long_description: None,
+            created: None,
+            id: None,
+            owner: None,
+            progress: None,
+            project_id: None,
+            score: None,
+            demoset: None,
+            metrics: None,
+        };
+        let manifest = Manifest {
+            format: FORMAT.to_string(),
+            meta,
+            definitions: Definitions { classes, labels },
+            encoder: EncoderRef { name: encoder_name, dir: None, dim: encoder.dim() },
+            head: HeadSpec { kind: HeadKind::Prototype, weights: HEAD_FILE.to_string() },
+        };
+        let segmenter = Segmenter::detecting_or(language);
+        Ok(Model { manifest, encoder, head, segmenter })
+    }
+
+    /// Writes the model folder `dir` (created if missing): manifest and head weights. The
+    /// encoder is referred to by a path relative to `dir`.
+    pub fn save(&mut self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| Error::from(e).with_path(dir))?;
+        self.manifest.encoder.dir = relative_path(dir, self.encoder.dir());
+        weights::save_prototype(self.head.params(), &dir.join(&self.manifest.head.weights))?;
+        let json = serde_json::to_vec_pretty(&self.manifest)
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot write manifest: {e}")))?;
+        let path = dir.join(MANIFEST_FILE);
+        std::fs::write(&path, json).map_err(|e| Error::from(e).with_path(&path))
+    }
+
+    /// The seed's model metadata.
+    pub fn meta(&self) -> &ModelMeta {
+        &self.manifest.meta
+    }
+
+    /// The whole manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The encoder this model runs on.
+    pub fn encoder(&self) -> &Arc<Encoder> {
+        &self.encoder
+    }
+
+    /// The segmenter: each document in its detected language, the model's when unsure.
+    pub fn segmenter(&self) -> &Segmenter {
+        &self.segmenter
+    }
+
+    /// The tags of each text, treated as one segment each.
+    pub fn tag_texts(&self, texts: &[&str]) -> Result<Vec<Vec<Tag>>> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let embeddings = self.encoder.embed(texts)?;
+        Ok(self.head.tag(embeddings.as_slice()))
+    }
+}
+
+fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join(MANIFEST_FILE);
+    if !dir.is_dir() {
+        return Err(Error::invalid_argument("model folder not found").with_path(dir));
+    }
+    let size = std::fs::metadata(&path).map_err(|e| Error::from(e).with_path(&path))?.len();
+    if size > MAX_MANIFEST_BYTES {
+        return Err(Error::limit("manifest size", size, MAX_MANIFEST_BYTES).with_path(&path));
+    }
+    let bytes = std::fs::read(&path).map_err(|e| Error::from(e).with_path(&path))?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+        let line = e.line() as u64;
+        Error::malformed(format!("invalid manifest: {e}")).with_path(&path).with_line(line)
+    })?;
+    if manifest.format != FORMAT {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("model format {:?}, this build reads {FORMAT:?}", manifest.format),
+        )
+        .with_path(&path));
+    }
+    let (declared, defined) = (&manifest.meta.classes, &manifest.definitions.classes);
+    if let Some(declared) = declared {
+        let names: Vec<&String> = defined.iter().map(|c| &c.name).collect();
+        if declared.iter().collect::<Vec<_>>() != names {
+            return Err(Error::malformed(format!(
+                "\"classes\" {declared:?} do not match the class definitions {names:?}"
+            ))
+            .with_path(&path));
+        }
+    }
+    Ok(manifest)
+}
+
+/// Finds the encoder folder: `dir` relative to the model, else `$OPINIO_MODELS/<name>`,
+/// else the shipped models folder.
+fn resolve_encoder(model_dir: &Path, r: &EncoderRef) -> Result<PathBuf> {
+    let mut tried = Vec::new();
+    if let Some(rel) = &r.dir {
+        tried.push(model_dir.join(rel));
+    }
+    if let Some(root) = std::env::var_os("OPINIO_MODELS") {
+        tried.push(PathBuf::from(root).join(&r.name));
+    }
+    if let Some(shipped) = Encoder::default_model_dir().parent() {
+        tried.push(shipped.join(&r.name));
+    }
+    tried.iter().find(|p| p.is_dir()).cloned().ok_or_else(|| {
+        let list: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+        Error::invalid_argument(format!("encoder {:?} not found, tried {}", r.name, list.join(", ")))
+            .with_path(model_dir.join(MANIFEST_FILE))
+    })
+}
+
+/// One encoder per folder per process, shared by every model that uses it.
+fn shared_encoder(dir: &Path) -> Result<Arc<Encoder>> {
+    static CACHE: Mutex<Option<HashMap<PathBuf, Weak<Encoder>>>> = Mutex::new(None);
+    let key = dir.canonicalize().map_err(|e| Error::from(e).with_path(dir))?;
+    let mut guard = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let cache = guard.get_or_insert_with(HashMap::new);
+    if let Some(encoder) = cache.get(&key).and_then(Weak::upgrade) {
+        return Ok(encoder);
+    }
+    let encoder = Arc::new(Encoder::load(&key)?);
+    cache.insert(key, Arc::downgrade(&encoder));
+    Ok(encoder)
+}
+
+/// Loads the encoder in `dir` through the process-wide cache.
+pub fn load_encoder(dir: impl AsRef<Path>) -> Result<Arc<Encoder>> {
+    shared_encoder(dir.as_ref())
+}
+
+/// `target` relative to `from` when both are absolute-able, with `/` separators.
+fn relative_path(from: &Path, target: &Path) -> Option<String> {
+    let from = from.canonicalize().ok()?;
+    let target = target.canonicalize().ok()?;
+    let common = from.components().zip(target.components()).take_while(|(a, b)| a == b).count();
+    let ups = from.components().count() - common;
+    let mut parts: Vec<String> = vec!["..".to_string(); ups];
+    parts.extend(target.components().skip(common).map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    Some(parts.join("/"))
+}

@@ -1,0 +1,91 @@
+//! Head weights in safetensors: named f32 tensors, the format the ML ecosystem reads.
+//!
+//! A prototype head stores `class_prototypes [C, D]`, `class_thresholds [C]`,
+//! `class_scales [C]`, `label_prototypes [L, D]` and `label_temperature [1]`; class and
+//! label names live in the manifest, and their counts are checked against the shapes.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use crate::heads::PrototypeParams;
+use crate::{Error, ErrorKind, Result};
+
+/// Writes `params` to `path`.
+pub(crate) fn save_prototype(params: &PrototypeParams, path: &Path) -> Result<()> {
+    let (c, l, d) = (params.classes.len(), params.labels.len(), params.dim);
+    let temperature = [params.label_temperature];
+    let tensors: Vec<(&str, Vec<usize>, &[f32])> = vec![
+        ("class_prototypes", vec![c, d], &params.class_prototypes),
+        ("class_thresholds", vec![c], &params.class_thresholds),
+        ("class_scales", vec![c], &params.class_scales),
+        ("label_prototypes", vec![l, d], &params.label_prototypes),
+        ("label_temperature", vec![1], &temperature),
+    ];
+    let bytes: Vec<(&str, Vec<usize>, Vec<u8>)> = tensors
+        .into_iter()
+        .map(|(n, s, v)| (n, s, v.iter().flat_map(|x| x.to_le_bytes()).collect()))
+        .collect();
+    let views = bytes
+        .iter()
+        .map(|(n, s, b)| {
+            TensorView::new(Dtype::F32, s.clone(), b)
+                .map(|v| (n.to_string(), v))
+                .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot build tensor {n}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let meta: HashMap<String, String> =
+        [("format".to_string(), "opinio-prototype-head/1".to_string())].into();
+    safetensors::serialize_to_file(views, Some(meta), path)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write head weights: {e}")).with_path(path))
+}
+
+/// Reads a prototype head's tensors from `path`; names come from the manifest.
+pub(crate) fn load_prototype(
+    path: &Path,
+    classes: Vec<String>,
+    labels: Vec<String>,
+) -> Result<PrototypeParams> {
+    let bytes = std::fs::read(path).map_err(|e| Error::from(e).with_path(path))?;
+    let st = SafeTensors::deserialize(&bytes)
+        .map_err(|e| Error::malformed(format!("not a safetensors file: {e}")).with_path(path))?;
+    let get = |name: &str, rows: usize| -> Result<(Vec<f32>, usize)> {
+        let t = st
+            .tensor(name)
+            .map_err(|_| Error::malformed(format!("missing tensor {name}")).with_path(path))?;
+        if t.dtype() != Dtype::F32 {
+            return Err(
+                Error::malformed(format!("tensor {name} is {:?}, expected F32", t.dtype())).with_path(path)
+            );
+        }
+        let shape = t.shape();
+        if shape.first() != Some(&rows) || shape.len() > 2 {
+            return Err(Error::malformed(format!(
+                "tensor {name} has shape {shape:?}, expected {rows} rows (from the manifest)"
+            ))
+            .with_path(path));
+        }
+        let cols = shape.get(1).copied().unwrap_or(1);
+        let data = t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        Ok((data, cols))
+    };
+    let (c, l) = (classes.len(), labels.len());
+    let (class_prototypes, class_dim) = get("class_prototypes", c)?;
+    let (label_prototypes, label_dim) = get("label_prototypes", l)?;
+    let dim = if c > 0 { class_dim } else { label_dim };
+    if c > 0 && l > 0 && class_dim != label_dim {
+        return Err(Error::malformed(format!("class dim {class_dim} differs from label dim {label_dim}"))
+            .with_path(path));
+    }
+    Ok(PrototypeParams {
+        dim,
+        classes,
+        class_prototypes,
+        class_thresholds: get("class_thresholds", c)?.0,
+        class_scales: get("class_scales", c)?.0,
+        labels,
+        label_prototypes,
+        label_temperature: get("label_temperature", 1)?.0[0],
+    })
+}
