@@ -6,51 +6,19 @@
 //! that `benches/peers/encode_vs_onnxruntime.py` runs ONNX Runtime on exactly the same ones and
 //! prints the ratio against the results criterion leaves in `target/criterion/encode/`.
 
+mod common;
+
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use opinio::encode::Encoder;
 use opinio::parallel::Pool;
-use opinio::segment::Segmenter;
-use opinio::Language;
 
 /// How many sentences one iteration encodes.
 const SENTENCES: usize = 256;
 
-/// Distinct sentences, in file order, from the samples and the English fixtures.
-fn sentences() -> Vec<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut docs = Vec::new();
-    let samples = std::fs::read_to_string(root.join("samples/reviews.jsonl")).expect("samples/reviews.jsonl");
-    for line in samples.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).expect("valid sample");
-        docs.push(v["text"].as_str().unwrap_or_default().to_owned());
-    }
-    let fixtures = std::fs::read_to_string(root.join("tests/fixtures/segment/en.txt")).expect("en fixtures");
-    for case in fixtures.split("\n===\n") {
-        let input: Vec<&str> =
-            case.lines().take_while(|l| *l != "---").filter(|l| !l.starts_with('#')).collect();
-        docs.push(input.join(" "));
-    }
-    let segmenter = Segmenter::new(Language::En);
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for doc in &docs {
-        for s in segmenter.segments(doc) {
-            let text = s.text.split_whitespace().collect::<Vec<_>>().join(" ");
-            if !text.is_empty() && seen.insert(text.clone()) {
-                out.push(text);
-            }
-        }
-    }
-    // Fewer distinct sentences than wanted: repeat them (the encoder has no cache).
-    let distinct = out.len();
-    assert!(distinct > 0, "no sentences in the samples");
-    out.iter().cycle().take(SENTENCES).cloned().collect()
-}
-
 fn bench_encode(c: &mut Criterion) {
-    let sentences = sentences();
+    let sentences = common::sentences(SENTENCES);
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-encode-sentences.txt");
     // Best effort: the peer script needs it, the bench does not.
     let _ = std::fs::write(&out, sentences.join("\n") + "\n");

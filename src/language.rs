@@ -40,8 +40,8 @@ impl Language {
         Self::detect_or(text, Language::En)
     }
 
-    /// Like [`Language::detect`], but answers `fallback` when the evidence is weak (short
-    /// text, few letters): a model's own language is a better guess there than a coin flip.
+    /// Like [`Language::detect`], but answers `fallback` when the evidence is weak (fewer
+    /// than 20 letters): a model's own language is a better guess there than a coin flip.
     pub fn detect_or(text: &str, fallback: Language) -> Language {
         use whatlang::{Detector, Lang};
         // Arabic script decides on its own: whatlang's script detection is exact and cheap.
@@ -51,16 +51,19 @@ impl Language {
                 return Language::Ar;
             }
         }
-        let detector = Detector::with_allowlist(vec![Lang::Eng, Lang::Deu]);
-        match detector.detect(sample) {
-            Some(info) if info.is_reliable() || fallback == Language::Ar => match info.lang() {
-                Lang::Deu => Language::De,
-                _ => Language::En,
-            },
-            _ => fallback,
+        if sample.chars().filter(|c| c.is_alphabetic()).count() < MIN_LETTERS {
+            return fallback;
+        }
+        match Detector::with_allowlist(vec![Lang::Eng, Lang::Deu]).detect_lang(sample) {
+            Some(Lang::Deu) => Language::De,
+            Some(_) => Language::En,
+            None => fallback,
         }
     }
 }
+
+/// Fewer letters than this are too little evidence to tell English from German.
+const MIN_LETTERS: usize = 20;
 
 /// The first `n` characters of `text`, cut on a character boundary.
 fn prefix_chars(text: &str, n: usize) -> &str {

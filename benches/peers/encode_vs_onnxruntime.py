@@ -23,36 +23,12 @@ import time
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import numpy as np
 import onnxruntime as ort
-from tokenizers import Tokenizer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MODEL = os.path.join(ROOT, "models", "all-MiniLM-L6-v2")
+from common import ROOT, embed, session, tokenizer
+
 SENTENCES = os.path.join(ROOT, "target", "bench-encode-sentences.txt")
 CRITERION = os.path.join(ROOT, "target", "criterion", "encode")
-
-
-def embed(session, tokenizer, texts, batch):
-    encs = tokenizer.encode_batch(texts)
-    order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
-    out = np.zeros((len(texts), 384), dtype=np.float32)
-    for start in range(0, len(order), batch):
-        idx = order[start:start + batch]
-        seq = max(len(encs[i].ids) for i in idx)
-        ids = np.zeros((len(idx), seq), dtype=np.int64)
-        mask = np.zeros((len(idx), seq), dtype=np.int64)
-        for r, i in enumerate(idx):
-            n = len(encs[i].ids)
-            ids[r, :n] = encs[i].ids
-            mask[r, :n] = 1
-        types = np.zeros_like(ids)
-        (hidden,) = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
-        m = mask[..., None].astype(np.float32)
-        pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
-        pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-        out[idx] = pooled
-    return out
 
 
 def criterion_rate(threads, batch, n):
@@ -70,24 +46,18 @@ def main():
         sys.exit(f"{SENTENCES} is missing: run `cargo bench --bench encode` first")
     with open(SENTENCES, encoding="utf-8") as f:
         texts = [line.rstrip("\n") for line in f if line.strip()]
-    tokenizer = Tokenizer.from_file(os.path.join(MODEL, "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.enable_truncation(max_length=256)
+    tok = tokenizer()
     print(f"{len(texts)} sentences, onnxruntime {ort.__version__}")
     print(f"{'threads':>7} {'batch':>5} {'onnxruntime/s':>14} {'opinio/s':>9} {'ratio':>6}")
     for threads in (1, 2):
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        session = ort.InferenceSession(os.path.join(MODEL, "model.onnx"), opts, providers=["CPUExecutionProvider"])
+        sess = session(threads)
         for batch in (1, 8, 32):
-            embed(session, tokenizer, texts, batch)  # warm-up
+            embed(sess, tok, texts, batch)  # warm-up
             times = []
             deadline = time.perf_counter() + 10
             while len(times) < 3 or (time.perf_counter() < deadline and len(times) < 10):
                 t0 = time.perf_counter()
-                embed(session, tokenizer, texts, batch)
+                embed(sess, tok, texts, batch)
                 times.append(time.perf_counter() - t0)
             ort_rate = len(texts) / sorted(times)[len(times) // 2]
             ours = criterion_rate(threads, batch, len(texts))

@@ -10,54 +10,28 @@ and prints both in MB/s and their ratio. Run `cargo build --release` first.
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def corpus_texts():
-    texts = []
-    with open(os.path.join(ROOT, "samples", "reviews.jsonl"), encoding="utf-8") as f:
-        texts += [json.loads(line)["text"] for line in f if line.strip()]
-    with open(os.path.join(ROOT, "tests", "fixtures", "segment", "en.txt"), encoding="utf-8") as f:
-        for case in f.read().split("\n===\n"):
-            lines = []
-            for line in case.splitlines():
-                if line == "---":
-                    break
-                if not line.startswith("#"):
-                    lines.append(line)
-            texts.append(" ".join(lines))
-    unit = sum(len(t.encode()) for t in texts)
-    copies = (1 << 20) // unit + 1
-    return texts * copies
+from common import best_run, repeat_to_bytes, repo_documents, write_jsonl
 
 
 def main():
     import pysbd
 
-    texts = corpus_texts()
+    texts = repeat_to_bytes(repo_documents(), 1 << 20)
     size_mb = sum(len(t.encode()) for t in texts) / 1e6
     seg = pysbd.Segmenter(language="en", clean=False, char_span=False)
     start = time.perf_counter()
     n_py = sum(len(seg.segment(t)) for t in texts)
     py_s = time.perf_counter() - start
 
-    binary = os.path.join(ROOT, "target", "release", "opinio")
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as f:
-        for i, t in enumerate(texts):
-            f.write(json.dumps({"id": i, "text": t}) + "\n")
-        path = f.name
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        out = subprocess.run([binary, "segment", "--lang", "en", path], check=True, capture_output=True)
-        best = min(best, time.perf_counter() - start)
-    n_op = sum(len(d["segments"]) for d in json.loads(out.stdout)["documents"])
-    os.unlink(path)
+    path = write_jsonl(texts)
+    try:
+        best, out = best_run(["segment", "--lang", "en", path])
+    finally:
+        os.unlink(path)
+    n_op = sum(len(d["segments"]) for d in json.loads(out)["documents"])
 
     print(f"corpus: {len(texts)} documents, {size_mb:.2f} MB")
     print(f"pysbd {pysbd.__version__}: {size_mb / py_s:8.3f} MB/s ({n_py} sentences, {py_s:.2f} s)")

@@ -55,7 +55,7 @@ pub struct Embeddings {
 impl Embeddings {
     /// Wraps row-major `[n, dim]` data (e.g. vectors stored in a model folder).
     pub fn new(data: Vec<f32>, dim: usize) -> Result<Embeddings> {
-        if dim == 0 || data.len() % dim != 0 {
+        if dim == 0 || !data.len().is_multiple_of(dim) {
             return Err(Error::invalid_argument(format!(
                 "embeddings of {} values do not split into rows of {dim}",
                 data.len()
@@ -66,11 +66,7 @@ impl Embeddings {
 
     /// Number of vectors (texts).
     pub fn len(&self) -> usize {
-        if self.dim == 0 {
-            0
-        } else {
-            self.data.len() / self.dim
-        }
+        self.data.len().checked_div(self.dim).unwrap_or(0)
     }
 
     /// Whether there are no vectors.
@@ -282,14 +278,14 @@ mod tests {
     fn batches_close_early_on_padding() {
         assert_eq!(plan_batches(&[], 32), Vec::<std::ops::Range<usize>>::new());
         assert_eq!(plan_batches(&[3; 10], 4), [0..4, 4..8, 8..10]);
-        assert_eq!(plan_batches(&[3; 10], 32), [0..10]);
-        // Eight texts of 10 tokens then one of 20: 200 padded for 100 real, so it starts anew.
+        assert_eq!(plan_batches(&[3; 10], 32), vec![0..10]);
+        // Eight texts of 10 tokens then one of 20: 180 padded for 100 real, so it starts anew.
         let mut lengths = vec![10; 8];
         lengths.extend([20, 21]);
         assert_eq!(plan_batches(&lengths, 32), [0..8, 8..10]);
         // Below MIN_SPLIT texts a batch is never closed early.
-        assert_eq!(plan_batches(&[1, 1, 50], 32), [0..3]);
-        assert_eq!(plan_batches(&[5], 1), [0..1]);
+        assert_eq!(plan_batches(&[1, 1, 50], 32), vec![0..3]);
+        assert_eq!(plan_batches(&[5], 1), vec![0..1]);
     }
 
     #[test]

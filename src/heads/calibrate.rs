@@ -89,7 +89,8 @@ mod tests {
     fn definitions_below_the_bar_pull_it_down() {
         let dim = 2;
         let background = vec![1.0, 0.0, 0.99, 0.14, 0.98, 0.2];
-        let defs: [&[f32]; 2] = [&[0.6, 0.8], &[0.8, 0.6]];
+        // Two definitions that disagree: each is far from the prototype of the other.
+        let defs: [&[f32]; 2] = [&[0.0, 1.0], &[1.0, 0.0]];
         let proto = mean_direction(defs, dim);
         let high = calibrate(&proto, &[], &background, dim).threshold;
         let pulled = calibrate(&proto, &defs, &background, dim).threshold;

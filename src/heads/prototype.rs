@@ -203,7 +203,7 @@ impl PrototypeHead {
             }
             ModelType::Class => {
                 for (c, conf) in self.class_confidences(e).into_iter().enumerate() {
-                    if conf >= 0.5 {
+                    if conf > 0.5 {
                         tags.push(tag(Some(&self.p.classes[c]), None, conf));
                     }
                 }
@@ -213,7 +213,7 @@ impl PrototypeHead {
                     .class_confidences(e)
                     .into_iter()
                     .enumerate()
-                    .filter(|&(_, conf)| conf >= 0.5)
+                    .filter(|&(_, conf)| conf > 0.5)
                     .collect();
                 if !present.is_empty() {
                     let (label, p) = self.best_label(&self.label_probabilities(e));

@@ -3,25 +3,20 @@
 
 use serde_json::Value;
 
-use super::lines::{too_long, Line, LineReader};
+use super::lines::LineReader;
 use super::object::{self, ObjectMapper};
-use super::{utf8, IngestOptions, Record, Source};
+use super::{IngestOptions, Record, Source};
 use crate::{Limits, Result};
 
 /// A JSONL file's values with their line numbers.
 pub(crate) struct JsonlValues {
     lines: LineReader,
-    max_bytes: usize,
     max_depth: usize,
 }
 
 impl JsonlValues {
     pub(crate) fn new(src: Source, limits: &Limits) -> Self {
-        JsonlValues {
-            lines: LineReader::new(src, limits.max_record_bytes),
-            max_bytes: limits.max_record_bytes,
-            max_depth: limits.max_json_depth,
-        }
+        JsonlValues { lines: LineReader::new(src, limits.max_record_bytes), max_depth: limits.max_json_depth }
     }
 }
 
@@ -29,22 +24,10 @@ impl Iterator for JsonlValues {
     type Item = Result<(u64, Value)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let (n, line) = match self.lines.next_line() {
-                Ok(Some(l)) => l,
-                Ok(None) => return None,
-                Err(e) => return Some(Err(e)),
-            };
-            let bytes = match line {
-                Line::Bytes(b) => b,
-                Line::TooLong(seen) => return Some(Err(too_long(seen, self.max_bytes).with_line(n))),
-            };
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let parsed = utf8(bytes).and_then(|s| object::parse(s.as_bytes(), self.max_depth));
-            return Some(parsed.map(|v| (n, v)).map_err(|e| e.with_line(n)));
-        }
+        let parsed = self.lines.next_text()?.and_then(|(n, text)| {
+            object::parse(text.as_bytes(), self.max_depth).map(|v| (n, v)).map_err(|e| e.with_line(n))
+        });
+        Some(parsed)
     }
 }
 

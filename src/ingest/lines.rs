@@ -49,6 +49,26 @@ impl LineReader {
         }
     }
 
+    /// The next line that is not blank, as text, with its 1-based number. An over-long or
+    /// non-UTF-8 line is an `Err` naming its line, and the next call goes on after it.
+    pub(crate) fn next_text(&mut self) -> Option<Result<(u64, String)>> {
+        loop {
+            let (n, line) = match self.next_line() {
+                Ok(Some(l)) => l,
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e)),
+            };
+            let bytes = match line {
+                Line::Bytes(b) => b,
+                Line::TooLong(seen) => return Some(Err(too_long(seen, self.max).with_line(n))),
+            };
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Some(super::utf8(bytes).map(|text| (n, text)).map_err(|e| e.with_line(n)));
+        }
+    }
+
     fn read_line(&mut self) -> io::Result<Option<Line>> {
         let mut buf = Vec::new();
         let mut seen: u64 = 0; // bytes of this line so far, line ending included

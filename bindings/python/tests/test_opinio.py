@@ -1,0 +1,129 @@
+"""The Python binding over the C ABI: run with `python3 -m pytest bindings/python/tests`
+after `cargo build --release` (or with OPINIO_LIB pointing at libopinio.so)."""
+
+import json
+import re
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO / "bindings" / "python"))
+
+import opinio  # noqa: E402
+
+MODEL = REPO / "models" / "restaurants-zero-shot"
+REVIEWS = ["The pasta was excellent. Our waiter was rude and slow.", "Great prices!"]
+
+
+@pytest.fixture(scope="module")
+def model():
+    with opinio.Model(MODEL) as m:
+        yield m
+
+
+def test_version():
+    assert re.fullmatch(r"\d+\.\d+\.\d+.*", opinio.version())
+
+
+def test_segment_strings_and_dicts():
+    docs = opinio.segment(["Hello there. How are you?", {"id": 7, "text": "Fine, thanks."}])
+    assert [s["text"] for s in docs[0]["segments"]] == ["Hello there.", "How are you?"]
+    assert docs[1]["id"] == 7
+    german = opinio.segment({"text": "Wir kamen am 3. Oktober an."}, lang="de")
+    assert len(german[0]["segments"]) == 1
+    text = "Café 😀 ist gut. Das Essen war toll!"
+    for seg in opinio.segment(text, lang="de")[0]["segments"]:
+        start, end = seg["span"]
+        assert text[start:end] == seg["text"]
+
+
+def test_errors_carry_code_and_message():
+    with pytest.raises(opinio.OpinioError) as err:
+        opinio.segment(["x"], lang="fr")
+    assert err.value.code == 100
+    assert err.value.name == "INVALID_ARGUMENT"
+    assert '"fr"' in err.value.message
+    with pytest.raises(opinio.OpinioError) as err:
+        opinio.Model(REPO / "no-such-model")
+    assert err.value.code == 100
+    assert "no-such-model" in err.value.message
+    with pytest.raises(TypeError):
+        opinio.segment([3])
+
+
+def test_analyze_returns_the_ad_hoc_response(model):
+    out = model.analyze(REVIEWS, split=True)
+    assert out["type"] == "ABSA"
+    assert out["model"] == model.meta["display_name"]
+    first = out["documents"][0]
+    assert [s["text"] for s in first["segments"]] == ["The pasta was excellent.", "Our waiter was rude and slow."]
+    labels = [t.get("label") for t in first["segments"][1]["tags"]]
+    assert "NEG" in labels
+    whole = model.analyze([{"id": "a", "text": REVIEWS[0]}], split=False)
+    assert whole["documents"][0]["id"] == "a"
+    assert len(whole["documents"][0]["segments"]) == 1
+
+
+def test_threads_share_one_model(model):
+    expected = model.analyze(REVIEWS)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: model.analyze(REVIEWS), range(12)))
+    assert all(a == expected for a in answers)
+
+
+def _reviews(tmp_path, n):
+    path = tmp_path / "reviews.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "text": "Review %d: lovely food." % i}) + "\n" for i in range(n)))
+    return path
+
+
+def test_analyze_file_reports_progress(model, tmp_path):
+    seen = []
+    out = model.analyze_file(_reviews(tmp_path, 5), progress=lambda p, d: seen.append((p, d)), chunk_size=2)
+    assert len(out["documents"]) == 5
+    assert seen == [(0.0, 0), (40.0, 2), (80.0, 4), (100.0, 5)]
+    assert "errors" not in out
+
+
+def test_analyze_file_cancels(model, tmp_path):
+    path = _reviews(tmp_path, 6)
+    with pytest.raises(opinio.Cancelled) as err:
+        model.analyze_file(path, progress=lambda p, d: d < 2, chunk_size=2)
+    assert err.value.code == 106
+    assert "cancelled after 2" in err.value.message
+
+    def boom(p, d):
+        if d:
+            raise KeyError("stop here")
+
+    with pytest.raises(KeyError):
+        model.analyze_file(path, progress=boom, chunk_size=2)
+    with pytest.raises(opinio.OpinioError) as err:
+        model.analyze_file(tmp_path / "x.pdf")
+    assert err.value.name in ("UNSUPPORTED", "IO")
+
+
+def test_preview():
+    out = opinio.preview(REPO / "tests" / "fixtures" / "ingest" / "seed_preview.csv")
+    assert out["preview"][0] == ["another_column", "document", "review_source"]
+
+
+def test_close_and_context_manager():
+    with opinio.Model(MODEL) as m:
+        assert m.meta["type"] == "ABSA"
+    with pytest.raises(ValueError):
+        m.analyze(["x"])
+    m.close()  # twice is fine
+    assert "closed" in repr(m)
+
+
+def test_train_zero_shot(tmp_path):
+    meta = opinio.train_zero_shot(tmp_path / "rooms", ["cleanliness", {"name": "noise"}], type="CLASS", name="Rooms")
+    assert meta["name"] == "Rooms"
+    assert meta["classes"] == ["cleanliness", "noise"]
+    with opinio.Model(tmp_path / "rooms") as m:
+        assert m.analyze("The bathroom was dirty.")["type"] == "CLASS"

@@ -1,0 +1,404 @@
+//! The C ABI: the header is fresh, C programs build and run against the shared library, and
+//! every export keeps its promises when called directly (null and non-UTF-8 arguments, bad
+//! JSON, missing models, threads sharing one model, cancellation). The panic boundary is
+//! tested in src/ffi/panic.rs: forcing a real export to panic would need a test-only entry
+//! point in the shipped ABI, and every export goes through the same `guard`.
+//!
+//! Regenerate include/opinio.h after changing src/ffi:
+//! `OPINIO_REGENERATE_HEADER=1 cargo test --release --test c_abi header`.
+
+mod ffi_support;
+
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use opinio::ffi::*;
+use serde_json::{json, Value};
+
+const MODEL: &str = "models/restaurants-zero-shot";
+
+// ---------------------------------------------------------------------------------------
+// The header and the packaging.
+
+fn generated_header() -> String {
+    let root = ffi_support::repo();
+    let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("read cbindgen.toml");
+    let bindings = cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(root.join("src/ffi/mod.rs"))
+        .generate()
+        .expect("cbindgen parses src/ffi");
+    let mut out = Vec::new();
+    bindings.write(&mut out);
+    String::from_utf8(out).expect("header is utf-8")
+}
+
+#[test]
+fn header_is_fresh() {
+    let path = ffi_support::repo().join("include/opinio.h");
+    let generated = generated_header();
+    if std::env::var_os("OPINIO_REGENERATE_HEADER").is_some() {
+        std::fs::write(&path, &generated).expect("write include/opinio.h");
+        return;
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        checked_in == generated,
+        "include/opinio.h is not what cbindgen generates from src/ffi; regenerate it with\n    \
+         OPINIO_REGENERATE_HEADER=1 cargo test --release --test c_abi header\nand commit it"
+    );
+}
+
+#[test]
+fn header_declares_the_contract() {
+    let header = std::fs::read_to_string(ffi_support::repo().join("include/opinio.h")).unwrap();
+    for decl in [
+        "int32_t opinio_segment(const char *request_json, char **out_json);",
+        "int32_t opinio_model_load(const char *dir, OpinioModel **out_model);",
+        "int32_t opinio_analyze(const OpinioModel *model, const char *request_json, char **out_json);",
+        "const char *opinio_last_error(void);",
+        "void opinio_string_free(char *s);",
+        "void opinio_model_free(OpinioModel *model);",
+        "const char *opinio_version(void);",
+        "OPINIO_STATUS_NULL_ARGUMENT = 200,",
+        "#define OPINIO_ABI_VERSION 0",
+    ] {
+        assert!(header.contains(decl), "include/opinio.h lacks `{decl}`");
+    }
+}
+
+#[test]
+fn soname_carries_the_abi_version() {
+    let build_rs = std::fs::read_to_string(ffi_support::repo().join("build.rs")).unwrap();
+    let line = format!("const ABI_VERSION: u32 = {OPINIO_ABI_VERSION};");
+    assert!(build_rs.contains(&line), "build.rs must say `{line}` as src/ffi/version.rs does");
+    let lib = std::fs::read(ffi_support::shared_library()).unwrap();
+    let soname = format!("libopinio.so.{OPINIO_ABI_VERSION}\0");
+    assert!(lib.windows(soname.len()).any(|w| w == soname.as_bytes()), "no SONAME {soname:?}");
+}
+
+/// Installs the library into a temporary prefix with bindings/c/install.sh and returns the
+/// prefix and the compiler flags pkg-config gives for it.
+fn install() -> (tempfile::TempDir, Vec<String>) {
+    let lib = ffi_support::shared_library();
+    let prefix = tempfile::tempdir().unwrap();
+    let status = Command::new("sh")
+        .arg(ffi_support::repo().join("bindings/c/install.sh"))
+        .arg(prefix.path())
+        .env("TARGET_DIR", lib.parent().unwrap())
+        .status()
+        .expect("run bindings/c/install.sh");
+    assert!(status.success(), "install.sh failed");
+    let out = Command::new("pkg-config")
+        .args(["--cflags", "--libs", "opinio"])
+        .env("PKG_CONFIG_PATH", prefix.path().join("lib/pkgconfig"))
+        .output()
+        .expect("pkg-config is needed (apt-get install pkg-config)");
+    assert!(out.status.success(), "pkg-config: {}", String::from_utf8_lossy(&out.stderr));
+    let flags = String::from_utf8(out.stdout).unwrap().split_whitespace().map(String::from).collect();
+    (prefix, flags)
+}
+
+/// Compiles `bindings/c/<source>` with warnings as errors and runs it with `args`.
+fn build_and_run(prefix: &Path, flags: &[String], source: &str, args: &[&str]) -> (i32, String, String) {
+    let exe = prefix.join(source.trim_end_matches(".c"));
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let out = Command::new(&cc)
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-o"])
+        .arg(&exe)
+        .arg(ffi_support::repo().join("bindings/c").join(source))
+        .args(flags)
+        .arg("-lpthread")
+        .output()
+        .unwrap_or_else(|e| panic!("{cc} is needed to build the C examples (apt-get install gcc): {e}"));
+    assert!(out.status.success(), "{source} does not compile:\n{}", String::from_utf8_lossy(&out.stderr));
+    let run = Command::new(&exe)
+        .args(args)
+        .current_dir(ffi_support::repo())
+        .env("LD_LIBRARY_PATH", prefix.join("lib"))
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (run.status.code().unwrap_or(-1), text(run.stdout), text(run.stderr))
+}
+
+#[test]
+fn c_programs_build_and_run() {
+    let (prefix, flags) = install();
+    let model = ffi_support::repo().join(MODEL);
+    let (code, stdout, stderr) =
+        build_and_run(prefix.path(), &flags, "example.c", &[model.to_str().unwrap()]);
+    assert_eq!(code, 0, "example failed:\n{stderr}\n{stdout}");
+    let out: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(out["version"], env!("CARGO_PKG_VERSION"));
+    let segmented = &out["segmented"]["documents"];
+    assert_eq!(segmented[0]["segments"][1]["text"], "Our waiter was rude and slow.");
+    assert_eq!(segmented[1]["id"], "r-2");
+    let analyzed = &out["analyzed"];
+    assert_eq!(analyzed["type"], "ABSA");
+    let tags: Vec<&str> = analyzed["documents"][0]["segments"][1]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["label"].as_str())
+        .collect();
+    assert!(tags.contains(&"NEG"), "rude and slow waiter: {tags:?}");
+    assert_eq!(out["null_argument"]["status"], 200);
+    assert_eq!(out["null_argument"]["message"], "argument `request_json` is null");
+    assert_eq!(out["malformed"]["status"], 103);
+
+    let (code, stdout, stderr) =
+        build_and_run(prefix.path(), &flags, "threads.c", &[model.to_str().unwrap(), "4", "25"]);
+    assert_eq!(code, 0, "threads failed:\n{stderr}\n{stdout}");
+    assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap()["mismatches"], 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// The exports, called directly.
+
+fn cstring(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+fn last_error() -> String {
+    unsafe { CStr::from_ptr(opinio_last_error()) }.to_str().unwrap().to_owned()
+}
+
+/// Calls an export with a `char **out_json`; returns the status and the JSON, freed.
+fn call(f: impl FnOnce(*mut *mut c_char) -> i32) -> (i32, Option<Value>) {
+    let mut out: *mut c_char = std::ptr::dangling_mut(); // not NULL: the export must clear it
+    let status = f(&mut out);
+    if out.is_null() {
+        return (status, None);
+    }
+    let json = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_owned();
+    unsafe { opinio_string_free(out) };
+    (status, Some(serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))))
+}
+
+/// The one model every test shares, as C would: a handle loaded once.
+fn model() -> *const OpinioModel {
+    static HANDLE: OnceLock<usize> = OnceLock::new();
+    *HANDLE.get_or_init(|| {
+        let dir = cstring(ffi_support::repo().join(MODEL).to_str().unwrap());
+        let mut handle: *mut OpinioModel = std::ptr::null_mut();
+        let status = unsafe { opinio_model_load(dir.as_ptr(), &mut handle) };
+        assert_eq!(status, 0, "{}", last_error());
+        handle as usize
+    }) as *const OpinioModel
+}
+
+fn analyze(request: &Value) -> (i32, Option<Value>) {
+    let request = cstring(&request.to_string());
+    call(|out| unsafe { opinio_analyze(model(), request.as_ptr(), out) })
+}
+
+#[test]
+fn segment_keeps_ids_and_counts_code_points() {
+    let request =
+        cstring(r#"{"documents": [{"id": 3, "text": "Café ist gut. Das Essen war toll!"}], "lang": "de"}"#);
+    let (status, out) = call(|out| unsafe { opinio_segment(request.as_ptr(), out) });
+    assert_eq!(status, 0, "{}", last_error());
+    assert_eq!(last_error(), "");
+    let doc = &out.unwrap()["documents"][0];
+    assert_eq!(doc["id"], 3);
+    assert_eq!(doc["segments"][0], json!({"text": "Café ist gut.", "span": [0, 13]}));
+    assert_eq!(doc["segments"][1]["span"], json!([14, 33]));
+}
+
+#[test]
+fn null_arguments_are_statuses_naming_the_argument() {
+    let s = cstring("{}");
+    let null = std::ptr::null::<c_char>();
+    type Export<'a> = Box<dyn Fn(*mut *mut c_char) -> i32 + 'a>;
+    let cases: Vec<(&str, Export)> = vec![
+        ("request_json", Box::new(|out| unsafe { opinio_segment(null, out) })),
+        ("model", Box::new(|out| unsafe { opinio_analyze(std::ptr::null(), s.as_ptr(), out) })),
+        ("request_json", Box::new(|out| unsafe { opinio_analyze(model(), null, out) })),
+        ("model", Box::new(|out| unsafe { opinio_model_meta(std::ptr::null(), out) })),
+        ("path", Box::new(|out| unsafe { opinio_preview(null, out) })),
+        ("path", Box::new(|out| unsafe { opinio_analyze_batch(model(), null, null, None, null_mut(), out) })),
+        ("options_json", Box::new(|out| unsafe { opinio_train_zero_shot(null, out) })),
+    ];
+    for (name, f) in cases {
+        let (status, out) = call(f);
+        assert_eq!((status, out), (OpinioStatus::NullArgument as i32, None), "{name}");
+        assert_eq!(last_error(), format!("argument `{name}` is null"));
+    }
+    assert_eq!(unsafe { opinio_segment(s.as_ptr(), std::ptr::null_mut()) }, 200);
+    assert_eq!(last_error(), "argument `out_json` is null");
+    assert_eq!(unsafe { opinio_model_load(s.as_ptr(), std::ptr::null_mut()) }, 200);
+    // Freeing NULL is a no-op.
+    unsafe {
+        opinio_string_free(std::ptr::null_mut());
+        opinio_model_free(std::ptr::null_mut());
+    }
+}
+
+fn null_mut() -> *mut c_void {
+    std::ptr::null_mut()
+}
+
+#[test]
+fn invalid_utf8_and_bad_json_are_statuses() {
+    let bad = CString::new(b"{\"documents\": [{\"text\": \"caf\xe9\"}]}".to_vec()).unwrap();
+    let (status, out) = call(|out| unsafe { opinio_segment(bad.as_ptr(), out) });
+    assert_eq!((status, out), (OpinioStatus::InvalidUtf8Argument as i32, None));
+    assert_eq!(last_error(), "argument `request_json` is not valid utf-8 at byte 28");
+
+    let broken = cstring(r#"{"documents": [{"text": 1}]}"#);
+    let (status, _) = call(|out| unsafe { opinio_analyze(model(), broken.as_ptr(), out) });
+    assert_eq!(status, OpinioStatus::Malformed as i32);
+    assert!(last_error().starts_with("invalid json in `request_json`: invalid type"), "{}", last_error());
+
+    let lang = cstring(r#"{"documents": [], "lang": "fr"}"#);
+    let (status, _) = call(|out| unsafe { opinio_segment(lang.as_ptr(), out) });
+    assert_eq!(status, OpinioStatus::InvalidArgument as i32);
+    assert!(last_error().contains("\"fr\""), "{}", last_error());
+}
+
+#[test]
+fn a_missing_model_is_an_error_naming_the_folder() {
+    let dir = cstring("/nonexistent/opinio-model");
+    let mut handle: *mut OpinioModel = std::ptr::dangling_mut();
+    let status = unsafe { opinio_model_load(dir.as_ptr(), &mut handle) };
+    assert_eq!(status, OpinioStatus::InvalidArgument as i32);
+    assert!(handle.is_null());
+    assert!(last_error().contains("/nonexistent/opinio-model"), "{}", last_error());
+}
+
+#[test]
+fn analyze_answers_the_ad_hoc_shape() {
+    let (status, out) =
+        analyze(&json!({"documents": [{"id": "a", "text": "The soup was cold. Nice view."}], "split": true}));
+    assert_eq!(status, 0, "{}", last_error());
+    let out = out.unwrap();
+    assert_eq!(out["model"], "Restaurants (zero-shot)");
+    assert_eq!(out["type"], "ABSA");
+    assert_eq!(out["documents"][0]["id"], "a");
+    assert_eq!(out["documents"][0]["segments"].as_array().unwrap().len(), 2);
+    let (status, meta) = call(|out| unsafe { opinio_model_meta(model(), out) });
+    assert_eq!(status, 0);
+    assert_eq!(meta.unwrap()["language"], "en");
+}
+
+#[test]
+fn threads_sharing_one_model_get_identical_answers() {
+    let request = json!({"documents": [
+        {"id": 1, "text": "The steak was overcooked. The staff were lovely though."},
+        {"id": 2, "text": "Too expensive for such small portions."}
+    ], "split": true});
+    let expected = analyze(&request).1.unwrap();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let request = request.clone();
+            std::thread::spawn(move || (0..5).map(|_| analyze(&request).1.unwrap()).collect::<Vec<_>>())
+        })
+        .collect();
+    for h in handles {
+        for answer in h.join().unwrap() {
+            assert_eq!(answer, expected);
+        }
+    }
+}
+
+fn reviews_file(dir: &Path, n: usize) -> PathBuf {
+    let path = dir.join("reviews.jsonl");
+    let lines: Vec<String> = (0..n)
+        .map(|i| json!({"id": i, "text": format!("Review {i}: the pizza was great.")}).to_string())
+        .collect();
+    std::fs::write(&path, lines.join("\n") + "\n{broken\n").unwrap();
+    path
+}
+
+/// Records every progress call; cancels once `done` reaches `user_data.1`.
+unsafe extern "C" fn record_progress(percent: f64, done: u64, user_data: *mut c_void) -> i32 {
+    let (calls, cancel_at) = unsafe { &mut *user_data.cast::<(Vec<(f64, u64)>, u64)>() };
+    calls.push((percent, done));
+    i32::from(done >= *cancel_at)
+}
+
+fn batch(path: &Path, options: &str, state: &mut (Vec<(f64, u64)>, u64)) -> (i32, Option<Value>) {
+    let path = cstring(path.to_str().unwrap());
+    let options = cstring(options);
+    let user_data = (state as *mut (Vec<(f64, u64)>, u64)).cast::<c_void>();
+    call(|out| unsafe {
+        opinio_analyze_batch(model(), path.as_ptr(), options.as_ptr(), Some(record_progress), user_data, out)
+    })
+}
+
+#[test]
+fn batch_reports_progress_and_keeps_going_past_bad_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = reviews_file(dir.path(), 7);
+    let mut state = (Vec::new(), u64::MAX);
+    let (status, out) = batch(&path, r#"{"chunk_size": 3, "split": true}"#, &mut state);
+    assert_eq!(status, 0, "{}", last_error());
+    let out = out.unwrap();
+    assert_eq!(out["type"], "ABSA");
+    assert_eq!(out["documents"].as_array().unwrap().len(), 7);
+    assert_eq!(out["documents"][6]["id"], 6);
+    assert!(out["documents"][0]["segments"][0]["tags"].is_array());
+    assert_eq!(out["errors"][0]["line"], 8);
+    // Before the first chunk, then after each chunk of 3 (the bad record counts as handled).
+    assert_eq!(state.0, vec![(0.0, 0), (37.5, 3), (75.0, 6), (100.0, 8)]);
+
+    let (status, _) = batch(&path, r#"{"colum": 1}"#, &mut state);
+    assert_eq!(status, OpinioStatus::Malformed as i32);
+    assert!(last_error().contains("unknown field `colum`"), "{}", last_error());
+}
+
+#[test]
+fn batch_is_cancelled_by_the_callback() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = reviews_file(dir.path(), 12);
+    let mut state = (Vec::new(), 4);
+    let (status, out) = batch(&path, r#"{"chunk_size": 2}"#, &mut state);
+    assert_eq!((status, out), (OpinioStatus::Cancelled as i32, None));
+    assert_eq!(last_error(), "batch cancelled after 4 documents");
+    assert_eq!(state.0.last(), Some(&(100.0 * 4.0 / 13.0, 4)));
+    assert_eq!(state.0.len(), 3);
+}
+
+#[test]
+fn preview_and_version() {
+    let path = cstring(ffi_support::repo().join("tests/fixtures/ingest/seed_preview.csv").to_str().unwrap());
+    let (status, out) = call(|out| unsafe { opinio_preview(path.as_ptr(), out) });
+    assert_eq!(status, 0, "{}", last_error());
+    assert_eq!(out.unwrap()["preview"][0], json!(["another_column", "document", "review_source"]));
+    let missing = cstring("/nonexistent/file.csv");
+    assert_eq!(call(|out| unsafe { opinio_preview(missing.as_ptr(), out) }).0, OpinioStatus::Io as i32);
+    let version = unsafe { CStr::from_ptr(opinio_version()) }.to_str().unwrap();
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn train_zero_shot_writes_a_loadable_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("rooms");
+    let options = json!({
+        "type": "CLASS", "lang": "en", "out": out_dir, "name": "Rooms",
+        "classes": [{"name": "cleanliness", "description": "How clean the room was."}, "noise"]
+    });
+    let options = cstring(&options.to_string());
+    let (status, meta) = call(|out| unsafe { opinio_train_zero_shot(options.as_ptr(), out) });
+    assert_eq!(status, 0, "{}", last_error());
+    let meta = meta.unwrap();
+    assert_eq!((meta["name"].clone(), meta["type"].clone()), (json!("Rooms"), json!("CLASS")));
+    assert_eq!(meta["classes"], json!(["cleanliness", "noise"]));
+
+    let dir_c = cstring(out_dir.to_str().unwrap());
+    let mut handle: *mut OpinioModel = std::ptr::null_mut();
+    assert_eq!(unsafe { opinio_model_load(dir_c.as_ptr(), &mut handle) }, 0, "{}", last_error());
+    let request = cstring(r#"{"documents": [{"text": "The bathroom was dirty."}]}"#);
+    let (status, out) = call(|out| unsafe { opinio_analyze(handle, request.as_ptr(), out) });
+    unsafe { opinio_model_free(handle) };
+    assert_eq!(status, 0, "{}", last_error());
+    assert_eq!(out.unwrap()["type"], "CLASS");
+
+    let bad = cstring(r#"{"type": "ABSA", "classes": [], "out": "/tmp/x"}"#);
+    assert_eq!(call(|out| unsafe { opinio_train_zero_shot(bad.as_ptr(), out) }).0, 100);
+    assert_eq!(last_error(), "no class definitions given in `classes`");
+}

@@ -1,0 +1,78 @@
+//! Shared by tests/c_abi.rs and tests/python_binding.rs: finding (and if need be building)
+//! the shared library that C and Python load.
+//!
+//! `cargo test` compiles the library with all its crate types into `<profile>/deps/`, so
+//! `deps/libopinio.so` is as fresh as the rlib this test links (cdylib names carry no hash).
+//! `cargo build` copies it up to `<profile>/libopinio.so`. The first of the two that is not
+//! older than the sources is used. Only when both are (a test binary run by hand after an
+//! edit) is the library rebuilt with `cargo build --lib` in the same target folder and
+//! profile; that is avoided otherwise, as it relinks the library and dirties every test.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+/// The repository root.
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The profile folder this test binary was built in (`target/release`): the binary lives
+/// in its `deps/`. This follows `CARGO_TARGET_DIR` and the profile without being told.
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent().and_then(Path::parent).expect("test binary in <profile>/deps").to_path_buf()
+}
+
+/// A fresh `libopinio.so`: the test build's, else `cargo build`'s, else rebuilt.
+pub fn shared_library() -> PathBuf {
+    static BUILD: Mutex<()> = Mutex::new(());
+    let _once = BUILD.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = profile_dir();
+    let fresh = [dir.join("deps/libopinio.so"), dir.join("libopinio.so")].into_iter().find(|l| !is_stale(l));
+    if let Some(lib) = fresh {
+        return lib;
+    }
+    let lib = dir.join("libopinio.so");
+    let release = dir.file_name().is_some_and(|n| n == "release");
+    let target = dir.parent().expect("target folder");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(repo()).args(["build", "--lib"]).env("CARGO_TARGET_DIR", target);
+    if release {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().expect("run cargo build --lib");
+    assert!(status.success(), "cargo build --lib failed: {status}");
+    assert!(!is_stale(&lib), "{} is still missing or stale after cargo build --lib", lib.display());
+    lib
+}
+
+fn is_stale(lib: &Path) -> bool {
+    let Ok(built) = std::fs::metadata(lib).and_then(|m| m.modified()) else {
+        return true;
+    };
+    let root = repo();
+    let mut newest = SystemTime::UNIX_EPOCH;
+    for file in ["Cargo.toml", "Cargo.lock", "build.rs"] {
+        newest = newest.max(mtime(&root.join(file)));
+    }
+    newest = newest.max(newest_in(&root.join("src")));
+    built < newest
+}
+
+fn newest_in(dir: &Path) -> SystemTime {
+    let mut newest = SystemTime::UNIX_EPOCH;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        newest = newest.max(if path.is_dir() { newest_in(&path) } else { mtime(&path) });
+    }
+    newest
+}
+
+fn mtime(path: &Path) -> SystemTime {
+    std::fs::metadata(path).and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH)
+}
