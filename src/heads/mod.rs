@@ -16,6 +16,7 @@
 //! thresholds calibrated on reference text ([`calibrate`]).
 
 pub mod calibrate;
+pub mod lexicon;
 mod math;
 mod prototype;
 
@@ -41,7 +42,7 @@ pub trait Head: Send + Sync {
     fn model_type(&self) -> ModelType;
     /// Floats per embedding this head expects.
     fn dim(&self) -> usize;
-    /// The tags of each segment, given their embeddings (`dim` floats each, row-major).
-    /// Tags come most confident first.
-    fn tag(&self, embeddings: &[f32]) -> Vec<Vec<Tag>>;
+    /// The tags of each segment, given its text and its embedding (`dim` floats each,
+    /// row-major, in the order of `texts`). Tags come most confident first.
+    fn tag(&self, texts: &[&str], embeddings: &[f32]) -> Vec<Vec<Tag>>;
 }

@@ -12,6 +12,7 @@
 //! examples instead of definitions, so it is also the base that training refines.
 
 use super::calibrate::{self, Calibration};
+use super::lexicon::{Lexicon, NEUTRAL_BAND};
 use super::math::{dot, logistic, mean_direction, softmax};
 use super::{Embedder, Head};
 use crate::schema::{sentiment, Class, ModelType, Tag};
@@ -49,6 +50,8 @@ pub struct PrototypeParams {
 pub struct PrototypeHead {
     model_type: ModelType,
     p: PrototypeParams,
+    /// A sentiment lexicon consulted for ABSA labels, when the model names one.
+    lexicon: Option<&'static Lexicon>,
 }
 
 /// The default ABSA sentiment definitions (`POS`, `NEG`, `NEU`).
@@ -82,7 +85,20 @@ impl PrototypeHead {
             !needs_labels || l >= 2,
             &format!("a {model_type} model needs at least two labels, found {l}"),
         )?;
-        Ok(PrototypeHead { model_type, p })
+        Ok(PrototypeHead { model_type, p, lexicon: None })
+    }
+
+    /// Consults `lexicon` for ABSA sentiment: where it finds polarity (|compound| ≥ 0.05),
+    /// its vote `POS ∝ (1 + c) / 2`, `NEG ∝ (1 - c) / 2`, `NEU ∝ 1 - |c|` multiplies the
+    /// prototype probabilities; where it finds none, the prototypes decide alone.
+    pub fn with_lexicon(mut self, lexicon: Option<&'static Lexicon>) -> Self {
+        self.lexicon = lexicon;
+        self
+    }
+
+    /// Whether a sentiment lexicon is consulted.
+    pub fn uses_lexicon(&self) -> bool {
+        self.lexicon.is_some()
     }
 
     /// Builds a zero-shot head from definitions alone.
@@ -164,10 +180,29 @@ impl PrototypeHead {
             .collect()
     }
 
-    /// Label probabilities of one embedding, in label order.
-    fn label_probabilities(&self, e: &[f32]) -> Vec<f32> {
+    /// Label probabilities of one segment, in label order: the prototypes' softmax, times
+    /// the lexicon's vote for ABSA when it has one.
+    fn label_probabilities(&self, text: &str, e: &[f32]) -> Vec<f32> {
         let sims: Vec<f32> = self.p.label_prototypes.chunks_exact(self.p.dim).map(|l| dot(e, l)).collect();
-        softmax(&sims, self.p.label_temperature)
+        let mut probs = softmax(&sims, self.p.label_temperature);
+        let Some(lexicon) = self.lexicon.filter(|_| self.model_type == ModelType::Absa) else { return probs };
+        let c = lexicon.shares(text).compound;
+        if c.abs() < NEUTRAL_BAND {
+            return probs;
+        }
+        for (p, label) in probs.iter_mut().zip(&self.p.labels) {
+            *p *= match label.as_str() {
+                sentiment::POS => (1.0 + c) / 2.0,
+                sentiment::NEG => (1.0 - c) / 2.0,
+                sentiment::NEU => 1.0 - c.abs(),
+                _ => 1.0,
+            };
+        }
+        let total: f32 = probs.iter().sum();
+        if total > 0.0 {
+            probs.iter_mut().for_each(|p| *p /= total);
+        }
+        probs
     }
 
     /// The label of one embedding and its probability; for ABSA, `CON` when the segment
@@ -189,7 +224,7 @@ impl PrototypeHead {
         (self.p.labels[i].clone(), p)
     }
 
-    fn tag_one(&self, e: &[f32]) -> Vec<Tag> {
+    fn tag_one(&self, text: &str, e: &[f32]) -> Vec<Tag> {
         let tag = |class: Option<&String>, label: Option<String>, confidence: f32| Tag {
             class: class.cloned(),
             label,
@@ -198,7 +233,7 @@ impl PrototypeHead {
         let mut tags = Vec::new();
         match self.model_type {
             ModelType::Label => {
-                let (label, p) = self.best_label(&self.label_probabilities(e));
+                let (label, p) = self.best_label(&self.label_probabilities(text, e));
                 tags.push(tag(None, Some(label), p));
             }
             ModelType::Class => {
@@ -216,7 +251,7 @@ impl PrototypeHead {
                     .filter(|&(_, conf)| conf > 0.5)
                     .collect();
                 if !present.is_empty() {
-                    let (label, p) = self.best_label(&self.label_probabilities(e));
+                    let (label, p) = self.best_label(&self.label_probabilities(text, e));
                     for (c, conf) in present {
                         tags.push(tag(Some(&self.p.classes[c]), Some(label.clone()), conf * p));
                     }
@@ -237,8 +272,8 @@ impl Head for PrototypeHead {
         self.p.dim
     }
 
-    fn tag(&self, embeddings: &[f32]) -> Vec<Vec<Tag>> {
-        embeddings.chunks_exact(self.p.dim).map(|e| self.tag_one(e)).collect()
+    fn tag(&self, texts: &[&str], embeddings: &[f32]) -> Vec<Vec<Tag>> {
+        texts.iter().zip(embeddings.chunks_exact(self.p.dim)).map(|(t, e)| self.tag_one(t, e)).collect()
     }
 }
 
@@ -299,7 +334,7 @@ mod tests {
         let classes = [class("zzz", "zzzz zzz"), class("qqq", "qqqq qqq")];
         let head = PrototypeHead::zero_shot(&Letters, ModelType::Class, &classes, &[]).unwrap();
         let e = Letters.embed(&["zzz zz", "the weather is nice"]).unwrap();
-        let tags = head.tag(&e);
+        let tags = head.tag(&["zzz zz", "the weather is nice"], &e);
         assert_eq!(tags[0].len(), 1);
         assert_eq!(tags[0][0].class.as_deref(), Some("zzz"));
         assert!(tags[0][0].label.is_none());
@@ -310,7 +345,7 @@ mod tests {
     fn label_head_always_answers_one_label() {
         let labels = [class("xx", "xxxx"), class("yy", "yyyy")];
         let head = PrototypeHead::zero_shot(&Letters, ModelType::Label, &[], &labels).unwrap();
-        let tags = head.tag(&Letters.embed(&["yyy", "abc"]).unwrap());
+        let tags = head.tag(&["yyy", "abc"], &Letters.embed(&["yyy", "abc"]).unwrap());
         assert!(tags.iter().all(|t| t.len() == 1 && t[0].class.is_none()));
         assert_eq!(tags[0][0].label.as_deref(), Some("yy"));
         assert!(tags[0][0].confidence.unwrap() > 0.5);

@@ -9,7 +9,7 @@
 //!   "language": "en", "status": "READY", "classes": ["food", "service"], "labels": ["POS", "NEG", "NEU"],
 //!   "definitions": {"classes": [{"name": "food", "description": "...", "example": "..."}], "labels": [...]},
 //!   "encoder": {"name": "all-MiniLM-L6-v2", "dir": "../all-MiniLM-L6-v2", "dim": 384},
-//!   "head": {"kind": "prototype", "weights": "head.safetensors"}
+//!   "head": {"kind": "prototype", "weights": "head.safetensors", "sentiment_lexicon": "vader"}
 //! }
 //! ```
 
@@ -68,6 +68,9 @@ pub struct HeadSpec {
     pub kind: HeadKind,
     /// The weights file, relative to the model folder (safetensors).
     pub weights: String,
+    /// A sentiment lexicon the head consults for ABSA labels: `vader` (English), or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment_lexicon: Option<String>,
 }
 
 /// The kinds of head a model folder may hold.

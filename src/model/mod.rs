@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::encode::Encoder;
+use crate::heads::lexicon::Lexicon;
 use crate::heads::{Embedder, Head, PrototypeHead};
 use crate::schema::{Class, ModelMeta, ModelStatus, ModelType, Tag};
 use crate::segment::Segmenter;
@@ -80,7 +81,11 @@ impl Model {
             names(&manifest.definitions.classes),
             names(&manifest.definitions.labels),
         )?;
-        let head = PrototypeHead::new(manifest.meta.model_type, params).map_err(|e| e.with_path(&weights))?;
+        let lexicon = sentiment_lexicon(manifest.head.sentiment_lexicon.as_deref())
+            .map_err(|e| e.with_path(dir.join(MANIFEST_FILE)))?;
+        let head = PrototypeHead::new(manifest.meta.model_type, params)
+            .map_err(|e| e.with_path(&weights))?
+            .with_lexicon(lexicon);
         if head.dim() != encoder.dim() {
             return Err(Error::malformed(format!(
                 "head weights are {}-dimensional, encoder {}",
@@ -110,7 +115,11 @@ impl Model {
             ModelType::Absa if labels.is_empty() => (classes, crate::heads::sentiment_definitions()),
             _ => (classes, labels),
         };
-        let head = PrototypeHead::zero_shot(encoder.as_ref(), model_type, &classes, &labels)?;
+        // English ABSA reads sentiment from words too: the encoder's geometry is about topic.
+        let lexicon_name =
+            (model_type == ModelType::Absa && language == Language::En).then(|| "vader".to_string());
+        let head = PrototypeHead::zero_shot(encoder.as_ref(), model_type, &classes, &labels)?
+            .with_lexicon(sentiment_lexicon(lexicon_name.as_deref())?);
         let encoder_name =
             encoder.dir().file_name().map_or("encoder".into(), |n| n.to_string_lossy().into_owned());
         let meta = ModelMeta {
@@ -141,7 +150,11 @@ impl Model {
             meta,
             definitions: Definitions { classes, labels },
             encoder: EncoderRef { name: encoder_name, dir: None, dim: encoder.dim() },
-            head: HeadSpec { kind: HeadKind::Prototype, weights: HEAD_FILE.to_string() },
+            head: HeadSpec {
+                kind: HeadKind::Prototype,
+                weights: HEAD_FILE.to_string(),
+                sentiment_lexicon: lexicon_name,
+            },
         };
         let segmenter = Segmenter::detecting_or(language);
         Ok(Model { manifest, encoder, head, segmenter })
@@ -186,7 +199,19 @@ impl Model {
             return Ok(Vec::new());
         }
         let embeddings = self.encoder.embed(texts)?;
-        Ok(self.head.tag(embeddings.as_slice()))
+        Ok(self.head.tag(texts, embeddings.as_slice()))
+    }
+}
+
+/// The sentiment lexicon a manifest names.
+fn sentiment_lexicon(name: Option<&str>) -> Result<Option<&'static Lexicon>> {
+    match name {
+        None => Ok(None),
+        Some("vader") => Ok(Some(Lexicon::vader())),
+        Some(other) => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("unknown sentiment lexicon {other:?}, this build knows \"vader\""),
+        )),
     }
 }
 

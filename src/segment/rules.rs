@@ -338,8 +338,15 @@ impl<'r, 't> Scanner<'r, 't> {
         if word.ends_with('°') && c.is_ascii_digit() {
             return false; // N°. 1026
         }
+        if matches!(lower, "a.m" | "p.m") {
+            // Times often end a clause: a capital after them starts a sentence, unless it is
+            // a title (`at 9 a.m. Mr. Li came`) or a time zone (`5 p.m. EST`).
+            let title = rules.is_prepositive(&next.word.to_lowercase());
+            let zone = next.word.len() <= 4 && next.word.chars().all(|ch| ch.is_ascii_uppercase());
+            return c.is_uppercase() && !title && !zone;
+        }
         if is_dotted_abbreviation(word) {
-            // U.S., e.g., a.m., z.B.: the sentence ends only if a typical opener follows.
+            // U.S., e.g., z.B.: the sentence ends only if a typical opener follows.
             return !rules.is_prepositive(lower) && cased && c.is_uppercase() && rules.is_starter(next.word);
         }
         if rules.is_abbreviation(word, lower) {

@@ -1,0 +1,134 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Opinio
+{
+    /// <summary>A loaded model folder. Load once and share: every method is thread-safe.
+    /// Dispose releases it (twice is harmless); calls still running on other threads finish
+    /// first, later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public sealed class Model : IDisposable
+    {
+        private readonly ModelHandle handle;
+
+        private Model(ModelHandle handle, string path)
+        {
+            this.handle = handle;
+            Path = path;
+        }
+
+        /// <summary>The folder the model was loaded from.</summary>
+        public string Path { get; private set; }
+
+        /// <summary>Loads a model folder (e.g. "models/restaurants-zero-shot"). Takes a second
+        /// or more; throws <see cref="OpinioException"/> (InvalidArgument for a missing folder).</summary>
+        public static Model Load(string dir)
+        {
+            if (dir == null) throw new ArgumentNullException("dir");
+            ModelHandle h;
+            int status = NativeMethods.opinio_model_load(Utf8.Encode(dir), out h);
+            if (status != 0)
+            {
+                h.Dispose();
+                NativeMethods.Check(status);
+            }
+            return new Model(h, dir);
+        }
+
+        /// <summary>The model's metadata as JSON: name, type, language, classes, labels, ...</summary>
+        public string Meta
+        {
+            get
+            {
+                NativeString json;
+                int status = NativeMethods.opinio_model_meta(Live(), out json);
+                return NativeMethods.Take(status, json);
+            }
+        }
+
+        /// <summary>Ad-hoc analysis. <paramref name="requestJson"/>: {"documents": [{"text", "id"}],
+        /// "split": true}; returns {"model", "type", "documents"}, each segment with its "tags".</summary>
+        public string Analyze(string requestJson)
+        {
+            if (requestJson == null) throw new ArgumentNullException("requestJson");
+            NativeString json;
+            int status = NativeMethods.opinio_analyze(Live(), Utf8.Encode(requestJson), out json);
+            return NativeMethods.Take(status, json);
+        }
+
+        /// <summary>Analyses texts; with <paramref name="split"/> each is split into sentences,
+        /// otherwise each text is one segment.</summary>
+        public string Analyze(IEnumerable<string> texts, bool split = true)
+        {
+            if (texts == null) throw new ArgumentNullException("texts");
+            return Analyze("{\"documents\":" + Json.Documents(texts) + ",\"split\":" + Json.Bool(split) + "}");
+        }
+
+        /// <summary>Analyses every document of a CSV, TXT, JSON, JSONL or XLSX file on this
+        /// thread, reporting percent done (0-100) before the first chunk and after each one.
+        /// Returns {"model", "type", "documents"}, plus "errors" for unreadable records.</summary>
+        /// <exception cref="OperationCanceledException">The token was cancelled; its
+        /// InnerException is the library's OpinioException (Status Cancelled).</exception>
+        public string AnalyzeFile(string path, AnalyzeFileOptions options = null, IProgress<double> progress = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (path == null) throw new ArgumentNullException("path");
+            cancellationToken.ThrowIfCancellationRequested();
+            ExceptionDispatchInfo raised = null;
+            // The delegate must outlive the native call: it is a local, kept alive below.
+            ProgressCallback callback = (percent, done, userData) =>
+            {
+                try
+                {
+                    if (progress != null) progress.Report(percent);
+                    return cancellationToken.IsCancellationRequested ? 1 : 0;
+                }
+                catch (Exception e) // never let an exception unwind into native code
+                {
+                    raised = ExceptionDispatchInfo.Capture(e);
+                    return 1;
+                }
+            };
+            NativeString json;
+            int status = NativeMethods.opinio_analyze_batch(Live(), Utf8.Encode(path),
+                Utf8.Encode((options ?? new AnalyzeFileOptions()).ToJson()), callback, IntPtr.Zero, out json);
+            GC.KeepAlive(callback);
+            using (json)
+            {
+                if (status == (int)OpinioStatus.Cancelled)
+                {
+                    var error = new OpinioException(status, Utf8.Decode(NativeMethods.opinio_last_error()));
+                    if (raised != null) raised.Throw();
+                    if (cancellationToken.IsCancellationRequested)
+                        throw new OperationCanceledException(error.Message, error, cancellationToken);
+                    throw error;
+                }
+                NativeMethods.Check(status);
+                return json.Read();
+            }
+        }
+
+        /// <summary><see cref="AnalyzeFile"/> on the thread pool. Progress goes to
+        /// <paramref name="progress"/> (a <see cref="Progress{T}"/> reports on the caller's
+        /// synchronization context); cancelling the token stops the batch after the current chunk.</summary>
+        public Task<string> AnalyzeFileAsync(string path, AnalyzeFileOptions options = null,
+            IProgress<double> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() => AnalyzeFile(path, options, progress, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>Releases the model once no call is using it. Safe to call twice.</summary>
+        public void Dispose()
+        {
+            handle.Dispose();
+        }
+
+        private ModelHandle Live()
+        {
+            if (handle.IsClosed) throw new ObjectDisposedException("Model", "model " + Path + " is disposed");
+            return handle;
+        }
+    }
+}
