@@ -6,14 +6,7 @@
 mod ffi_support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn run(cmd: &mut Command, what: &str) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{what} failed ({}):\n{report}", out.status);
-    out
-}
+use std::process::Command;
 
 fn require(tool: &str) {
     if Command::new(tool).arg("--version").output().is_err() {
@@ -48,8 +41,8 @@ fn dotnet_binding_tests_pass() {
     let mut mcs = Command::new("mcs");
     mcs.args(["-target:library", "-warnaserror", "-nologo", "-debug"]).arg(format!("-out:{}", dll.display()));
     mcs.args(sources(&repo.join("bindings/dotnet/src")));
-    run(&mut mcs, "mcs (bindings/dotnet/src)");
-    run(
+    ffi_support::run(&mut mcs, "mcs (bindings/dotnet/src)");
+    ffi_support::run(
         Command::new("mcs")
             .args(["-nologo", "-debug", "-r:System.Core.dll"])
             .arg(format!("-r:{}", dll.display()))
@@ -60,10 +53,13 @@ fn dotnet_binding_tests_pass() {
 
     let lib_dir = lib.parent().unwrap();
     let path = match std::env::var_os("LD_LIBRARY_PATH") {
-        Some(old) => std::env::join_paths(std::iter::once(lib_dir.to_path_buf()).chain(std::env::split_paths(&old))).unwrap(),
+        Some(old) => {
+            std::env::join_paths(std::iter::once(lib_dir.to_path_buf()).chain(std::env::split_paths(&old)))
+                .unwrap()
+        }
         None => lib_dir.as_os_str().to_owned(),
     };
-    let result = run(
+    let result = ffi_support::run(
         Command::new("mono").arg("--debug").arg(&exe).arg(repo).env("LD_LIBRARY_PATH", path),
         "the .NET binding's tests (mono Tests.exe)",
     );
@@ -76,27 +72,11 @@ fn dotnet_binding_tests_pass() {
 #[test]
 fn dotnet_binding_declares_every_export() {
     let repo = ffi_support::repo();
-    let header = std::fs::read_to_string(repo.join("include/opinio.h")).unwrap();
     let native = std::fs::read_to_string(repo.join("bindings/dotnet/src/NativeMethods.cs")).unwrap();
-    for name in header_exports(&header) {
+    for name in ffi_support::header_exports() {
         assert!(
             native.contains(&format!(" {name}(")),
             "include/opinio.h exports {name} but bindings/dotnet/src/NativeMethods.cs does not declare it"
         );
     }
-}
-
-/// The names of the functions the header declares (`opinio_xxx(` at the start of a
-/// declaration, after its return type).
-fn header_exports(header: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    for line in header.lines().filter(|l| !l.starts_with([' ', '#', '/'])) {
-        if let Some(start) = line.find("opinio_") {
-            if let Some(len) = line[start..].find('(') {
-                names.push(line[start..start + len].to_string());
-            }
-        }
-    }
-    assert!(names.len() >= 10, "found only {names:?} in include/opinio.h");
-    names
 }

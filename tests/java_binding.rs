@@ -6,7 +6,7 @@
 mod ffi_support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 /// Debian's jars (libjna-java, junit4 and its dependency libhamcrest-java).
 const JARS: [(&str, &str); 3] = [
@@ -14,13 +14,6 @@ const JARS: [(&str, &str); 3] = [
     ("/usr/share/java/junit4.jar", "junit4"),
     ("/usr/share/java/hamcrest.jar", "libhamcrest-java"),
 ];
-
-fn run(cmd: &mut Command, what: &str) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{what} failed ({}):\n{report}", out.status);
-    out
-}
 
 fn java_sources(dir: &Path, into: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
@@ -41,7 +34,10 @@ fn java_binding_tests_pass() {
         }
     }
     for (jar, package) in JARS {
-        assert!(Path::new(jar).exists(), "{jar} is missing; install it with apt-get install {package} (.ci/run does)");
+        assert!(
+            Path::new(jar).exists(),
+            "{jar} is missing; install it with apt-get install {package} (.ci/run does)"
+        );
     }
     let classpath = JARS.map(|(jar, _)| jar).join(":");
     let repo = ffi_support::repo();
@@ -53,14 +49,14 @@ fn java_binding_tests_pass() {
     let mut sources = Vec::new();
     java_sources(&repo.join("bindings/java/src"), &mut sources);
     sources.push(repo.join("bindings/java/tests/OpinioTest.java"));
-    run(
+    ffi_support::run(
         Command::new("javac")
             .args(["-Xlint:all", "-Werror", "-encoding", "UTF-8", "-cp", &classpath, "-d"])
             .arg(&classes)
             .args(&sources),
         "javac (bindings/java)",
     );
-    let result = run(
+    let result = ffi_support::run(
         Command::new("java")
             .arg(format!("-Djna.library.path={}", lib.parent().unwrap().display()))
             .arg(format!("-Dopinio.repo={}", repo.display()))
@@ -78,18 +74,8 @@ fn java_binding_tests_pass() {
 #[test]
 fn java_binding_maps_every_export() {
     let repo = ffi_support::repo();
-    let header = std::fs::read_to_string(repo.join("include/opinio.h")).unwrap();
     let mapped = std::fs::read_to_string(repo.join("bindings/java/src/opinio/OpinioLibrary.java")).unwrap();
-    let mut names = Vec::new();
-    for line in header.lines().filter(|l| !l.starts_with([' ', '#', '/'])) {
-        if let Some(start) = line.find("opinio_") {
-            if let Some(len) = line[start..].find('(') {
-                names.push(&line[start..start + len]);
-            }
-        }
-    }
-    assert!(names.len() >= 10, "found only {names:?} in include/opinio.h");
-    for name in names {
+    for name in ffi_support::header_exports() {
         assert!(
             mapped.contains(&format!(" {name}(")),
             "include/opinio.h exports {name} but bindings/java/src/opinio/OpinioLibrary.java does not map it"

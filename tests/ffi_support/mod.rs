@@ -1,5 +1,5 @@
-//! Shared by tests/c_abi.rs and tests/python_binding.rs: finding (and if need be building)
-//! the shared library that C and Python load.
+//! Shared by the binding tests (C, Python, .NET, Java): finding (and if need be building)
+//! the shared library they load, running their tools, and the header's list of exports.
 //!
 //! `cargo test` compiles the library with all its crate types into `<profile>/deps/`, so
 //! `deps/libopinio.so` is as fresh as the rlib this test links (cdylib names carry no hash).
@@ -75,4 +75,28 @@ fn newest_in(dir: &Path) -> SystemTime {
 
 fn mtime(path: &Path) -> SystemTime {
     std::fs::metadata(path).and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+/// Runs `cmd`, failing the test with its output when it fails.
+pub fn run(cmd: &mut std::process::Command, what: &str) -> std::process::Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{what} failed ({}):\n{report}", out.status);
+    out
+}
+
+/// The names of the functions include/opinio.h declares (`opinio_xxx(` at the start of a
+/// declaration, after its return type), for checking that a binding maps every export.
+pub fn header_exports() -> Vec<String> {
+    let header = std::fs::read_to_string(repo().join("include/opinio.h")).expect("include/opinio.h");
+    let mut names = Vec::new();
+    for line in header.lines().filter(|l| !l.starts_with([' ', '#', '/'])) {
+        if let Some(start) = line.find("opinio_") {
+            if let Some(len) = line[start..].find('(') {
+                names.push(line[start..start + len].to_string());
+            }
+        }
+    }
+    assert!(names.len() >= 10, "found only {names:?} in include/opinio.h");
+    names
 }

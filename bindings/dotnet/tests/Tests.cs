@@ -167,7 +167,7 @@ static class Tests
             {
                 var progress = new Recorder();
                 string json = model.AnalyzeFile(path, new AnalyzeFileOptions { ChunkSize = 2 }, progress);
-                Assert(progress.Seen.SequenceEqual(new[] { 0.0, 40.0, 80.0, 99.0 }), "progress " + string.Join(",", progress.Seen));
+                Assert(progress.Seen.SequenceEqual(new[] { 0.0, 40.0, 80.0, 100.0 }), "progress " + string.Join(",", progress.Seen));
                 Assert(Regex.Matches(json, "\"segments\"").Count == 5, "5 documents: " + json);
                 Assert(!json.Contains("\"errors\""), "no errors");
                 var e = Throws<OpinioException>(() => model.AnalyzeFile(Path.Combine(repo, "x.pdf")));

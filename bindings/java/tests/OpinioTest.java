@@ -129,7 +129,7 @@ public class OpinioTest {
                 done.add(d);
                 return true;
             });
-            assertEquals(List.of(0.0, 40.0, 80.0, 99.0), seen);
+            assertEquals(List.of(0.0, 40.0, 80.0, 100.0), seen);
             assertEquals(List.of(0L, 2L, 4L, 5L), done);
             assertEquals(5, count(out, "\"segments\""));
             assertFalse(out.contains("\"errors\""));
