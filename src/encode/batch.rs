@@ -207,10 +207,8 @@ impl Encoder {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| tokens[i].len());
         let lengths: Vec<usize> = order.iter().map(|&i| tokens[i].len()).collect();
-        // Longest batches first: the costly ones start while every thread is busy and the
-        // cheap ones fill the gaps at the end, so no thread finishes a long batch alone.
         let batches: Vec<&[usize]> =
-            plan_batches(&lengths, self.options().batch_size).into_iter().rev().map(|r| &order[r]).collect();
+            plan_batches(&lengths, self.options().batch_size).into_iter().map(|r| &order[r]).collect();
         let plan = self.plan();
         let pad_id = tokenizer.pad_id();
         let results = parallel::try_map_each(&batches, |idx| {
