@@ -35,14 +35,10 @@ fn bench_analyze(c: &mut Criterion) {
         .map(|d| d.segments.as_ref().map_or(0, Vec::len))
         .sum();
 
-    let mut group = c.benchmark_group("analyze");
-    group.throughput(Throughput::Elements(segments as u64));
-    group.sample_size(10);
-    group.warm_up_time(std::time::Duration::from_secs(2));
-    group.measurement_time(std::time::Duration::from_secs(15));
-    for threads in [1, 2] {
+    let mut group = common::model_group(c, "analyze", segments);
+    for threads in common::THREADS {
         let pool = Pool::new(threads).expect("thread pool");
-        for batch in [1, 8, 32] {
+        for batch in common::BATCHES {
             let model = model_with_batch(batch);
             group.bench_with_input(
                 BenchmarkId::new(format!("{threads}_threads"), batch),

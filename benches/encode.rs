@@ -10,7 +10,7 @@ mod common;
 
 use std::path::Path;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use opinio::encode::Encoder;
 use opinio::parallel::Pool;
 
@@ -25,14 +25,10 @@ fn bench_encode(c: &mut Criterion) {
     let texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
     let base = Encoder::default_model().expect("models/all-MiniLM-L6-v2 loads");
 
-    let mut group = c.benchmark_group("encode");
-    group.throughput(Throughput::Elements(texts.len() as u64));
-    group.sample_size(10);
-    group.warm_up_time(std::time::Duration::from_secs(2));
-    group.measurement_time(std::time::Duration::from_secs(15));
-    for threads in [1, 2] {
+    let mut group = common::model_group(c, "encode", texts.len());
+    for threads in common::THREADS {
         let pool = Pool::new(threads).expect("thread pool");
-        for batch in [1, 8, 32] {
+        for batch in common::BATCHES {
             let mut encoder = base.clone();
             encoder.set_batch_size(batch).expect("batch size");
             group.bench_with_input(

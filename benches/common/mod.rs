@@ -6,8 +6,24 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput};
 use opinio::segment::Segmenter;
 use opinio::Language;
+
+/// The threads and encoder batch sizes the model benches compare.
+pub const THREADS: [usize; 2] = [1, 2];
+pub const BATCHES: [usize; 3] = [1, 8, 32];
+
+/// A group for model runs of a second or so each: few samples, a longer measurement.
+pub fn model_group<'c>(c: &'c mut Criterion, name: &str, elements: usize) -> BenchmarkGroup<'c, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements(elements as u64));
+    group.sample_size(10);
+    group.warm_up_time(std::time::Duration::from_secs(2));
+    group.measurement_time(std::time::Duration::from_secs(15));
+    group
+}
 
 /// The documents: each sample review and each English fixture's input text.
 pub fn documents() -> Vec<String> {
