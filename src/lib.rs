@@ -53,3 +53,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use language::Language;
 pub use limits::Limits;
 pub use model::Model;
+
+/// The README's Rust examples, compiled by `cargo test` so that they keep working.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
