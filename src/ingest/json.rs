@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::lines::too_long;
 use super::object::{self, too_deep, ObjectMapper};
 use super::{utf8, IngestOptions, Record, Source};
-use crate::{Error, Limits, Result};
+use crate::{Error, ErrorKind, Limits, Result};
 
 /// Where the splitter is in the file's structure.
 enum State {
@@ -210,8 +210,10 @@ impl JsonValues {
         } else if t.len > self.max_bytes as u64 {
             Err(too_long(t.len, self.max_bytes))
         } else {
-            let bytes = t.bytes.expect("kept bytes are parsed");
-            utf8(bytes).and_then(|s| object::parse(s.as_bytes(), self.max_depth))
+            let bytes = t
+                .bytes
+                .ok_or_else(|| Error::new(ErrorKind::Internal, "a value within limits lost its bytes"));
+            bytes.and_then(utf8).and_then(|s| object::parse_within_depth(s.as_bytes()))
         };
         result.map_err(|e| {
             let msg = format!("{what}: {}", e.message());
@@ -324,7 +326,10 @@ impl JsonValues {
                 }
                 let key = match self.parse(t, "property name") {
                     Ok(Value::String(k)) => k,
-                    Ok(_) => unreachable!("a complete value starting with '\"' is a string"),
+                    Ok(_) => {
+                        let e = Error::new(ErrorKind::Internal, "a property name parsed as a non-string");
+                        return Ok(Some(self.fatal(e)));
+                    }
                     Err(e) => return Ok(Some(self.fatal(e))),
                 };
                 let colon = self.peek()?;
@@ -436,7 +441,6 @@ impl Iterator for JsonRecords {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
     use serde_json::json;
     use std::io::{BufReader, Cursor, Read};
 

@@ -263,7 +263,9 @@ fn text_inner(reader: Box<dyn Read + Send>, format: Format, opts: &IngestOptions
         Format::Jsonl => Inner::Jsonl(jsonl::JsonlRecords::new(src, opts)),
         Format::Json => Inner::Json(json::JsonRecords::new(src, opts)),
         Format::Csv => Inner::Csv(table::TableRecords::new(csv::CsvRows::new(src, &opts.limits)?, opts)?),
-        Format::Xlsx => unreachable!("xlsx is opened by the caller"),
+        Format::Xlsx => {
+            return Err(Error::new(ErrorKind::Internal, "xlsx is opened by the caller, not as text"))
+        }
     })
 }
 
@@ -300,7 +302,9 @@ pub fn preview(path: &Path, rows: usize, limits: &Limits) -> Result<FilePreview>
                 Format::Csv => table::preview(csv::CsvRows::new(src, limits)?, rows),
                 Format::Jsonl => object::preview(jsonl::JsonlValues::new(src, limits).take(rows)),
                 Format::Json => object::preview(json::JsonValues::new(src, limits).take(rows)),
-                Format::Xlsx => unreachable!(),
+                Format::Xlsx => {
+                    Err(Error::new(ErrorKind::Internal, "xlsx is previewed by the caller, not as text"))
+                }
             }
         }
     }

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::{find_name, Column, Record};
 use crate::schema::DocId;
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// How a JSON value becomes a [`Record`].
 #[derive(Clone, Debug)]
@@ -42,7 +42,7 @@ impl ObjectMapper {
                     kind(&other)
                 )))
             }
-            None => unreachable!("text_key comes from the object"),
+            None => return Err(Error::new(ErrorKind::Internal, format!("property \"{text_key}\" vanished"))),
         };
         let id = match obj.shift_remove("id") {
             None | Some(Value::Null) => None,
@@ -66,7 +66,11 @@ impl ObjectMapper {
             Some(Column::Index(i)) => Some(*i).filter(|i| *i < obj.len()),
         };
         match found {
-            Some(i) => Ok(obj.keys().nth(i).cloned().expect("index in range")),
+            Some(i) => {
+                obj.keys().nth(i).cloned().ok_or_else(|| {
+                    Error::new(ErrorKind::Internal, format!("property index {i} out of range"))
+                })
+            }
             None => {
                 let wanted = match &self.column {
                     None => "property \"text\"".to_string(),
@@ -132,6 +136,12 @@ pub(crate) fn parse(bytes: &[u8], max_depth: usize) -> Result<Value> {
     if depth > max_depth {
         return Err(too_deep(depth, max_depth));
     }
+    parse_within_depth(bytes)
+}
+
+/// Parses one JSON value whose nesting depth the caller has already checked (the JSON
+/// splitter measures it while cutting the value out).
+pub(crate) fn parse_within_depth(bytes: &[u8]) -> Result<Value> {
     serde_json::from_slice(bytes).map_err(|e| Error::malformed(format!("invalid json: {e}")))
 }
 
