@@ -47,7 +47,9 @@ pub fn shared_library() -> PathBuf {
     }
     let status = cmd.status().expect("run cargo build --lib");
     assert!(status.success(), "cargo build --lib failed: {status}");
-    assert!(!is_stale(&lib), "{} is still missing or stale after cargo build --lib", lib.display());
+    // Cargo now vouches for freshness: an edit that leaves the library unchanged (a new
+    // bench in Cargo.toml) is newer than the file and yet needs no relink.
+    assert!(lib.is_file(), "{} is missing after cargo build --lib", lib.display());
     lib
 }
 
