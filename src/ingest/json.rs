@@ -12,8 +12,8 @@ use std::io::{self, BufRead};
 use serde_json::{Map, Value};
 
 use super::lines::too_long;
-use super::object::{self, too_deep, ObjectMapper};
-use super::{utf8, IngestOptions, Record, Source};
+use super::object::{self, too_deep};
+use super::{utf8, Source};
 use crate::{Error, ErrorKind, Limits, Result};
 
 /// Where the splitter is in the file's structure.
@@ -412,29 +412,6 @@ fn fill(src: &mut Source) -> io::Result<&[u8]> {
             Ok(_) => return src.fill_buf(),
             Err(e) => return Err(e),
         }
-    }
-}
-
-/// A JSON file's records.
-pub(crate) struct JsonRecords {
-    values: JsonValues,
-    mapper: ObjectMapper,
-}
-
-impl JsonRecords {
-    pub(crate) fn new(src: Source, opts: &IngestOptions) -> Self {
-        JsonRecords {
-            values: JsonValues::new(src, &opts.limits),
-            mapper: ObjectMapper::new(opts.column.clone()),
-        }
-    }
-}
-
-impl Iterator for JsonRecords {
-    type Item = Result<Record>;
-
-    fn next(&mut self) -> Option<Result<Record>> {
-        Some(self.values.next()?.and_then(|(line, v)| self.mapper.record(v, line)))
     }
 }
 

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::lines::LineReader;
-use super::object::{self, ObjectMapper};
-use super::{IngestOptions, Record, Source};
+use super::object;
+use super::Source;
 use crate::{Limits, Result};
 
 /// A JSONL file's values with their line numbers.
@@ -28,28 +28,5 @@ impl Iterator for JsonlValues {
             object::parse(text.as_bytes(), self.max_depth).map(|v| (n, v)).map_err(|e| e.with_line(n))
         });
         Some(parsed)
-    }
-}
-
-/// A JSONL file's records.
-pub(crate) struct JsonlRecords {
-    values: JsonlValues,
-    mapper: ObjectMapper,
-}
-
-impl JsonlRecords {
-    pub(crate) fn new(src: Source, opts: &IngestOptions) -> Self {
-        JsonlRecords {
-            values: JsonlValues::new(src, &opts.limits),
-            mapper: ObjectMapper::new(opts.column.clone()),
-        }
-    }
-}
-
-impl Iterator for JsonlRecords {
-    type Item = Result<Record>;
-
-    fn next(&mut self) -> Option<Result<Record>> {
-        Some(self.values.next()?.and_then(|(line, v)| self.mapper.record(v, line)))
     }
 }

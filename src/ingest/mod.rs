@@ -175,8 +175,8 @@ pub struct Records {
 
 enum Inner {
     Txt(txt::TxtRecords),
-    Jsonl(jsonl::JsonlRecords),
-    Json(json::JsonRecords),
+    Jsonl(object::ValueRecords<jsonl::JsonlValues>),
+    Json(object::ValueRecords<json::JsonValues>),
     Csv(table::TableRecords<csv::CsvRows>),
     Xlsx(table::TableRecords<xlsx::XlsxRows>),
 }
@@ -260,8 +260,12 @@ fn text_inner(reader: Box<dyn Read + Send>, format: Format, opts: &IngestOptions
     let src: Source = BufReader::with_capacity(BUF_CAPACITY, reader);
     Ok(match format {
         Format::Txt => Inner::Txt(txt::TxtRecords::new(src, &opts.limits)),
-        Format::Jsonl => Inner::Jsonl(jsonl::JsonlRecords::new(src, opts)),
-        Format::Json => Inner::Json(json::JsonRecords::new(src, opts)),
+        Format::Jsonl => {
+            Inner::Jsonl(object::ValueRecords::new(jsonl::JsonlValues::new(src, &opts.limits), opts))
+        }
+        Format::Json => {
+            Inner::Json(object::ValueRecords::new(json::JsonValues::new(src, &opts.limits), opts))
+        }
         Format::Csv => Inner::Csv(table::TableRecords::new(csv::CsvRows::new(src, &opts.limits)?, opts)?),
         Format::Xlsx => {
             return Err(Error::new(ErrorKind::Internal, "xlsx is opened by the caller, not as text"))

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{find_name, Column, Record};
+use super::{find_name, Column, IngestOptions, Record};
 use crate::schema::DocId;
 use crate::{Error, ErrorKind, Result};
 
@@ -95,6 +95,26 @@ fn kind(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// Records from a stream of `(line, JSON value)`: JSON arrays and JSONL lines alike.
+pub(crate) struct ValueRecords<V> {
+    values: V,
+    mapper: ObjectMapper,
+}
+
+impl<V> ValueRecords<V> {
+    pub(crate) fn new(values: V, opts: &IngestOptions) -> Self {
+        ValueRecords { values, mapper: ObjectMapper::new(opts.column.clone()) }
+    }
+}
+
+impl<V: Iterator<Item = Result<(u64, Value)>>> Iterator for ValueRecords<V> {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        Some(self.values.next()?.and_then(|(line, v)| self.mapper.record(v, line)))
     }
 }
 
