@@ -39,6 +39,7 @@
 pub mod analysis;
 pub mod encode;
 pub mod error;
+pub mod extract;
 pub mod ffi;
 pub mod heads;
 pub mod ingest;
