@@ -103,6 +103,11 @@ fn install() -> (tempfile::TempDir, Vec<String>) {
 
 /// Compiles `bindings/c/<source>` with warnings as errors and runs it with `args`.
 fn build_and_run(prefix: &Path, flags: &[String], source: &str, args: &[&str]) -> (i32, String, String) {
+    run_under(prefix, &build(prefix, flags, source), &[], args)
+}
+
+/// Compiles `bindings/c/<source>` with warnings as errors into `prefix`.
+fn build(prefix: &Path, flags: &[String], source: &str) -> PathBuf {
     let exe = prefix.join(source.trim_end_matches(".c"));
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let out = Command::new(&cc)
@@ -114,7 +119,20 @@ fn build_and_run(prefix: &Path, flags: &[String], source: &str, args: &[&str]) -
         .output()
         .unwrap_or_else(|e| panic!("{cc} is needed to build the C examples (apt-get install gcc): {e}"));
     assert!(out.status.success(), "{source} does not compile:\n{}", String::from_utf8_lossy(&out.stderr));
-    let run = Command::new(&exe)
+    exe
+}
+
+/// Runs `exe` with `args`, behind `wrapper` (e.g. valgrind and its options) when not empty.
+fn run_under(prefix: &Path, exe: &Path, wrapper: &[&str], args: &[&str]) -> (i32, String, String) {
+    let mut command = match wrapper.split_first() {
+        Some((program, options)) => {
+            let mut c = Command::new(program);
+            c.args(options).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    let run = command
         .args(args)
         .current_dir(ffi_support::repo())
         .env("LD_LIBRARY_PATH", prefix.join("lib"))
@@ -153,6 +171,34 @@ fn c_programs_build_and_run() {
         build_and_run(prefix.path(), &flags, "threads.c", &[model.to_str().unwrap(), "4", "25"]);
     assert_eq!(code, 0, "threads failed:\n{stderr}\n{stdout}");
     assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap()["mismatches"], 0);
+}
+
+/// The example under valgrind's memcheck: no invalid access, no uninitialised read in
+/// opinio's code (bindings/c/valgrind.supp names the two in tract and says why), no definite
+/// leak. `.ci/run` installs valgrind; without it the test says so and passes.
+#[test]
+fn example_is_clean_under_valgrind() {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        eprintln!("valgrind is not installed (apt-get install valgrind): memcheck run skipped");
+        return;
+    }
+    let (prefix, flags) = install();
+    let exe = build(prefix.path(), &flags, "example.c");
+    let suppressions = ffi_support::repo().join("bindings/c/valgrind.supp");
+    let suppressions = format!("--suppressions={}", suppressions.display());
+    let wrapper = [
+        "valgrind",
+        "--tool=memcheck",
+        &suppressions,
+        "--leak-check=full",
+        "--errors-for-leak-kinds=definite",
+        "--error-exitcode=99",
+    ];
+    let model = ffi_support::repo().join(MODEL);
+    let (code, stdout, stderr) = run_under(prefix.path(), &exe, &wrapper, &[model.to_str().unwrap()]);
+    assert_eq!(code, 0, "valgrind found errors (exit 99) or the example failed:\n{stderr}\n{stdout}");
+    assert!(stderr.contains("ERROR SUMMARY: 0 errors"), "{stderr}");
+    assert!(stderr.contains("definitely lost: 0 bytes") || stderr.contains("All heap blocks were freed"), "{stderr}");
 }
 
 // ---------------------------------------------------------------------------------------
