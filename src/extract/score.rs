@@ -252,6 +252,6 @@ mod tests {
         assert!(normalise("Sub-Total:").contains(" sub total "));
         assert_eq!(shape("RE-2024/0042"), "X-0/0");
         assert_eq!(token("Total:").as_deref(), Some("total"));
-        assert_eq!(token("12.50").as_deref(), Some("000"));
+        assert_eq!(token("12.50").as_deref(), Some("0000"));
     }
 }

@@ -60,7 +60,7 @@ impl FieldType {
     /// How many neighbouring lines one value may span.
     pub fn max_lines(self) -> usize {
         match self {
-            FieldType::Address => 5,
+            FieldType::Address => 6,
             FieldType::Company => 2,
             _ => 1,
         }
