@@ -41,7 +41,7 @@ fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| Patterns {
         // Built from constants: failing to compile is a bug caught by every test.
-        numeric: Regex::new(r"(?:^|[^\d])(\d{1,2})\s?([./\-])\s?(\d{1,2})\s?[./\-]\s?(\d{4}|\d{2})(?:$|[^\d])").expect("date pattern"),
+        numeric: Regex::new(r"(?:^|[^\d])(\d{1,2})([./\-])(\d{1,2})[./\-](\d{4}|\d{2})(?:$|[^\d])").expect("date pattern"),
         iso: Regex::new(r"(?:^|[^\d])(\d{4})[./\-](\d{1,2})[./\-](\d{1,2})(?:$|[^\d])").expect("date pattern"),
         day_month: Regex::new(r"(?i)(?:^|[^\d\p{L}])(\d{1,2})(?:st|nd|rd|th|er)?\.?[\s\-/]*(\p{L}{3,12}\.?)[\s,\-/]*'?(\d{4}|\d{2})(?:$|[^\d])").expect("date pattern"),
         month_day: Regex::new(r"(?i)(?:^|[^\p{L}])(\p{L}{3,12}\.?)\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*(\d{4})(?:$|[^\d])").expect("date pattern"),
@@ -58,13 +58,17 @@ pub(super) fn find(text: &str) -> Vec<(usize, usize)> {
             let Some(c) = re.captures_at(text, at) else { break };
             let (Some(first), Some(last)) = (c.get(1), c.get(c.len() - 1)) else { break };
             let range = (first.start(), last.end());
-            at = c.get(0).map_or(text.len(), |m| m.end().max(at + 1));
+            let overlaps = out.iter().any(|&(s, e)| s < range.1 && e > range.0);
+            // After an impossible date ("19-21/03" in "#19-21/03/2018") look again from the
+            // next character, not after it: the real date may start inside it.
+            at = if !overlaps && parse_date(&text[range.0..range.1]).is_some() {
+                out.push(range);
+                range.1
+            } else {
+                first.start() + 1
+            };
             while at < text.len() && !text.is_char_boundary(at) {
                 at += 1;
-            }
-            let overlaps = out.iter().any(|&(s, e)| s < range.1 && e > range.0);
-            if !overlaps && parse_date(&text[range.0..range.1]).is_some() {
-                out.push(range);
             }
         }
     }
@@ -158,6 +162,8 @@ mod tests {
         let found = find(line);
         assert_eq!(found.len(), 1);
         assert_eq!(&line[found[0].0..found[0].1], "25/01/2018");
+        let line = "ORD #18 -REG #19-21/03/2018";
+        assert_eq!(find(line).iter().map(|r| &line[r.0..r.1]).collect::<Vec<_>>(), ["21/03/2018"]);
         let line = "Rechnungsdatum 25. Januar 2018";
         assert_eq!(find(line).iter().map(|r| &line[r.0..r.1]).collect::<Vec<_>>(), ["25. Januar 2018"]);
     }

@@ -61,7 +61,7 @@ impl FieldType {
     pub fn max_lines(self) -> usize {
         match self {
             FieldType::Address => 6,
-            FieldType::Company => 2,
+            FieldType::Company => 3,
             _ => 1,
         }
     }
@@ -77,7 +77,9 @@ impl FieldType {
             FieldType::VatId => ident::convert_vat(text),
             FieldType::Integer => ident::convert_integer(text),
             FieldType::Email => ident::convert_email(text),
-            FieldType::Text | FieldType::Address | FieldType::Company | FieldType::Identifier => {
+            FieldType::Company => text::company_name(text),
+            FieldType::Address => text::address(text),
+            FieldType::Text | FieldType::Identifier => {
                 let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
                 (!joined.is_empty()).then_some(joined)
             }
