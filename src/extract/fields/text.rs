@@ -29,12 +29,15 @@ pub(super) fn spans(kind: FieldType, lines: &[Line]) -> Vec<Candidate> {
                 continue;
             }
             let Some(value) = kind.convert(&text) else { continue };
+            // Conversions only cut words off the end (a registration number, a phone): the
+            // boxes keep the words the value is made of.
+            let kept = value.split_whitespace().count().min(words.len());
             out.push(Candidate {
                 line: first,
                 lines: n,
                 start: 0,
                 end: lines[first].text.len(),
-                words: words.clone(),
+                words: words[..kept].to_vec(),
                 text: text.clone(),
                 value,
                 conversion_passed: true,
