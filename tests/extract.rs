@@ -65,9 +65,10 @@ fn receipt_through_the_cli() {
     let confidences = hitl["result"][0]["confidences"].as_array().unwrap();
     assert_eq!(confidences.len(), 4);
     assert!(confidences.iter().all(|c| c["expected_confidence"].as_f64().unwrap() > 1.0));
-    let pending = ["all_required_fields_found", "all_confidence_thresholds_met", "all_data_conversion_passed"]
-        .iter()
-        .any(|k| doc[k] == false);
+    let pending =
+        ["all_required_fields_found", "all_confidence_thresholds_met", "all_data_conversion_passed"]
+            .iter()
+            .any(|k| doc[k] == false);
     assert_eq!(hitl["status"], if pending { "pending" } else { "not_required" });
     assert!(doc.get("annotated_pages").is_none());
 }
@@ -108,7 +109,11 @@ fn several_files_keep_their_order_and_bad_input_fails_cleanly() {
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.words.json");
-    std::fs::write(&bad, r#"{"pages": [{"width": 10, "height": 10, "words": [{"text": "x", "bbox": [1, 2]}]}]}"#).unwrap();
+    std::fs::write(
+        &bad,
+        r#"{"pages": [{"width": 10, "height": 10, "words": [{"text": "x", "bbox": [1, 2]}]}]}"#,
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_opinio"))
         .args(["extract", "--model"])
         .arg(repo("models/receipts"))

@@ -21,7 +21,9 @@ fn spec(dir: &str) -> ExtractionModel {
 }
 
 fn sroie_dir() -> PathBuf {
-    std::env::var_os("OPINIO_SROIE").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/work/shared/data/sroie"))
+    std::env::var_os("OPINIO_SROIE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/shared/data/sroie"))
 }
 
 #[test]
@@ -43,7 +45,8 @@ fn receipts_cross_validated_hmean() {
     }
     let docs = learn::read_annotated(out.path()).unwrap();
     assert_eq!(docs.len(), 40);
-    let scores = evaluate::cross_validate(&spec("models/receipts"), &docs, 5, &LearnOptions::default()).unwrap();
+    let scores =
+        evaluate::cross_validate(&spec("models/receipts"), &docs, 5, &LearnOptions::default()).unwrap();
     report("receipts (5-fold cross-validation)", &scores);
     assert!(scores.hmean >= 0.85, "held-out Hmean {:.3} is under 0.85", scores.hmean);
 }

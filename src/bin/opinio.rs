@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use opinio::extract::{evaluate, learn, ExtractOptions, ExtractionModel, Extractor};
 use opinio::analysis::batch::{self, BatchOptions, Control, Progress};
+use opinio::extract::{evaluate, learn, ExtractOptions, ExtractionModel, Extractor};
 use opinio::ingest::{self, Column, IngestOptions, Records};
 use opinio::schema::{Document, DocumentsWriter, ModelType};
 use opinio::segment::Segmenter;
@@ -242,7 +242,11 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             report.insert("documents".into(), json!(docs.len()));
             if let Some(k) = folds {
                 let scores = evaluate::cross_validate(&spec, &docs, k, &options)?;
-                report.insert("cross_validation".into(), serde_json::to_value(scores).map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?);
+                report.insert(
+                    "cross_validation".into(),
+                    serde_json::to_value(scores)
+                        .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?,
+                );
             }
             if let Some(dir) = dir {
                 let (model, learned) = learn::learn(&spec, &docs, &options)?;

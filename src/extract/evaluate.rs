@@ -98,7 +98,12 @@ pub fn evaluate(model: &ExtractionModel, docs: &[Annotated]) -> Result<Scores> {
 }
 
 /// k-fold cross-validation: fold `i` holds documents `i, i + k, i + 2k, ...`.
-pub fn cross_validate(spec: &ExtractionModel, docs: &[Annotated], k: usize, options: &LearnOptions) -> Result<Scores> {
+pub fn cross_validate(
+    spec: &ExtractionModel,
+    docs: &[Annotated],
+    k: usize,
+    options: &LearnOptions,
+) -> Result<Scores> {
     if k < 2 || k > docs.len() {
         return Err(Error::invalid_argument(format!(
             "cross-validation needs 2 <= folds <= documents, got {k} folds for {} documents",

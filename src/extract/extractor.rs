@@ -55,16 +55,26 @@ impl Extractor {
     }
 
     /// Extracts one file: a response whose only document is named after the file.
-    pub fn extract_path(&self, path: impl AsRef<Path>, options: &ExtractOptions) -> Result<ExtractionResponse> {
+    pub fn extract_path(
+        &self,
+        path: impl AsRef<Path>,
+        options: &ExtractOptions,
+    ) -> Result<ExtractionResponse> {
         self.extract_paths(&[path.as_ref()], options)
     }
 
     /// Extracts several files into one response, documents in the order given; files are
     /// processed in parallel (see [`parallel`](crate::parallel)).
-    pub fn extract_paths<P: AsRef<Path> + Sync>(&self, paths: &[P], options: &ExtractOptions) -> Result<ExtractionResponse> {
+    pub fn extract_paths<P: AsRef<Path> + Sync>(
+        &self,
+        paths: &[P],
+        options: &ExtractOptions,
+    ) -> Result<ExtractionResponse> {
         let docs = parallel::try_map(paths, |p| {
             let path = p.as_ref();
-            let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let name = path
+                .file_name()
+                .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
             let pages = pages::read_path(path)?;
             self.document(&name, &pages, options).map_err(|e| e.with_path(path))
         })?;
@@ -73,7 +83,12 @@ impl Extractor {
 
     /// Extracts one file held in memory; `name` is the document's name in the response and
     /// decides nothing else but whether it is a `.words.json`.
-    pub fn extract_bytes(&self, name: &str, bytes: &[u8], options: &ExtractOptions) -> Result<ExtractionResponse> {
+    pub fn extract_bytes(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        options: &ExtractOptions,
+    ) -> Result<ExtractionResponse> {
         let pages = pages::read_bytes(name, bytes)?;
         Ok(ExtractionResponse::new(&self.model.name, vec![self.document(name, &pages, options)?]))
     }
@@ -91,7 +106,11 @@ impl Extractor {
                     .zip(&self.model.fields)
                     .filter_map(|(f, spec)| f.as_ref().filter(|f| f.page == p).map(|f| (f, spec)))
                     .flat_map(|(f, spec)| {
-                        f.candidate.words.iter().filter_map(|&w| page.words.get(w)).map(|w| Mark { bbox: w.bbox, label: spec.label.clone() })
+                        f.candidate
+                            .words
+                            .iter()
+                            .filter_map(|&w| page.words.get(w))
+                            .map(|w| Mark { bbox: w.bbox, label: spec.label.clone() })
                     })
                     .collect();
                 encoded.push(base64::encode(draw::annotate(page, &marks)?));

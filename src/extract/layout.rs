@@ -45,11 +45,14 @@ pub fn lines(page: &Page) -> Vec<Line> {
     for i in order {
         let b = words[i].bbox;
         match rows.last_mut() {
-            Some((band, members)) if {
-                let c = center(i);
-                let h = band.height().min(b.height()).max(1.0);
-                c > band.y0 - 0.1 * h && c < band.y1 + 0.1 * h && (center(members[0]) - c).abs() < 0.6 * h.max(band.height())
-            } =>
+            Some((band, members))
+                if {
+                    let c = center(i);
+                    let h = band.height().min(b.height()).max(1.0);
+                    c > band.y0 - 0.1 * h
+                        && c < band.y1 + 0.1 * h
+                        && (center(members[0]) - c).abs() < 0.6 * h.max(band.height())
+                } =>
             {
                 *band = band.union(&b);
                 members.push(i);
@@ -105,7 +108,11 @@ mod tests {
             height: 1000.0,
             words: words
                 .iter()
-                .map(|(t, b)| Word { text: t.to_string(), bbox: BBox::new(b[0], b[1], b[2], b[3]), confidence: 1.0 })
+                .map(|(t, b)| Word {
+                    text: t.to_string(),
+                    bbox: BBox::new(b[0], b[1], b[2], b[3]),
+                    confidence: 1.0,
+                })
                 .collect(),
             origin: PageOrigin::Words,
             raster: None,

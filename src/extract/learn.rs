@@ -14,8 +14,8 @@ use crate::extract::model::{ExtractionModel, FieldSpec};
 use crate::extract::score::{self, FEATURES};
 use crate::extract::{pages, Page};
 use crate::{Error, Result};
-use std::path::Path;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 
 /// One annotated document: its pages and the expected value per field label (a missing
 /// label means the field is not on the document).
@@ -45,7 +45,9 @@ pub fn read_annotated(dir: &Path) -> Result<Vec<Annotated>> {
             names.push(stem.to_string());
         }
         if names.len() > MAX_ANNOTATED {
-            return Err(Error::limit("annotated documents in a folder", names.len(), MAX_ANNOTATED).with_path(dir));
+            return Err(
+                Error::limit("annotated documents in a folder", names.len(), MAX_ANNOTATED).with_path(dir)
+            );
         }
     }
     if names.is_empty() {
@@ -61,9 +63,11 @@ pub fn read_annotated(dir: &Path) -> Result<Vec<Annotated>> {
         let answers_path = dir.join(format!("{stem}{ANSWERS_SUFFIX}"));
         let pages = pages::read_path(&words)?;
         let bytes = std::fs::read(&answers_path).map_err(|e| Error::from(e).with_path(&answers_path))?;
-        let raw: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::malformed(format!("answers do not parse: {e}; expected {{\"label\": \"value\", ...}}")).with_path(&answers_path)
-        })?;
+        let raw: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&bytes).map_err(|e| {
+                Error::malformed(format!("answers do not parse: {e}; expected {{\"label\": \"value\", ...}}"))
+                    .with_path(&answers_path)
+            })?;
         let mut answers = HashMap::new();
         for (label, v) in raw {
             match v {
@@ -75,8 +79,10 @@ pub fn read_annotated(dir: &Path) -> Result<Vec<Annotated>> {
                 }
                 serde_json::Value::Null => {}
                 other => {
-                    return Err(Error::malformed(format!("answer for {label:?} is {other}, expected a string"))
-                        .with_path(&answers_path))
+                    return Err(Error::malformed(format!(
+                        "answer for {label:?} is {other}, expected a string"
+                    ))
+                    .with_path(&answers_path))
                 }
             }
         }
@@ -108,10 +114,16 @@ pub struct LearnReport {
 }
 
 /// Learns every field's weights of `spec` from `docs`, returning the learned model.
-pub fn learn(spec: &ExtractionModel, docs: &[Annotated], options: &LearnOptions) -> Result<(ExtractionModel, LearnReport)> {
+pub fn learn(
+    spec: &ExtractionModel,
+    docs: &[Annotated],
+    options: &LearnOptions,
+) -> Result<(ExtractionModel, LearnReport)> {
     spec.validate()?;
     if docs.is_empty() {
-        return Err(Error::invalid_argument("no annotated documents to learn from; give at least one words.json with its answers"));
+        return Err(Error::invalid_argument(
+            "no annotated documents to learn from; give at least one words.json with its answers",
+        ));
     }
     let laid: Vec<Laid> = docs.iter().map(|d| Laid::new(&d.pages)).collect();
     let mut model = spec.clone();
@@ -132,7 +144,12 @@ struct Example {
     correct: Vec<usize>,
 }
 
-fn learn_field(field: &mut FieldSpec, docs: &[Annotated], laid: &[Laid], opt: &LearnOptions) -> (usize, usize) {
+fn learn_field(
+    field: &mut FieldSpec,
+    docs: &[Annotated],
+    laid: &[Laid],
+    opt: &LearnOptions,
+) -> (usize, usize) {
     let mut raw = Vec::new();
     let (mut reached, mut total) = (0, 0);
     let mut doc_freq: HashMap<String, usize> = HashMap::new();
@@ -186,12 +203,15 @@ fn learn_field(field: &mut FieldSpec, docs: &[Annotated], laid: &[Laid], opt: &L
             values: placed.iter().map(|p| p.features.values).collect(),
             tokens: placed
                 .iter()
-                .map(|p| p.features.tokens.iter().filter(|t| learnable(t)).map(|t| index(t, &mut vocab)).collect())
+                .map(|p| {
+                    p.features.tokens.iter().filter(|t| learnable(t)).map(|t| index(t, &mut vocab)).collect()
+                })
                 .collect(),
             correct,
         })
         .collect();
-    let mut w_feat: Vec<f32> = FEATURES.iter().map(|n| prior.features.get(*n).copied().unwrap_or(0.0)).collect();
+    let mut w_feat: Vec<f32> =
+        FEATURES.iter().map(|n| prior.features.get(*n).copied().unwrap_or(0.0)).collect();
     let prior_feat = w_feat.clone();
     let prior_tok: Vec<f32> = names.iter().map(|t| prior.tokens.get(t).copied().unwrap_or(0.0)).collect();
     let mut w_tok = prior_tok.clone();
@@ -237,7 +257,8 @@ fn learn_field(field: &mut FieldSpec, docs: &[Annotated], laid: &[Laid], opt: &L
         }
     }
     field.weights.features = FEATURES.iter().zip(w_feat).map(|(n, w)| (n.to_string(), round(w))).collect();
-    field.weights.tokens = names.into_iter().zip(w_tok).map(|(k, w)| (k, round(w))).filter(|(_, w)| w.abs() >= 0.01).collect();
+    field.weights.tokens =
+        names.into_iter().zip(w_tok).map(|(k, w)| (k, round(w))).filter(|(_, w)| w.abs() >= 0.01).collect();
     (reached, total)
 }
 

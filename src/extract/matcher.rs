@@ -41,7 +41,11 @@ pub fn placed(field: &FieldSpec, doc: &Laid) -> Vec<Placed> {
     for (p, (page, lines)) in doc.pages.iter().zip(&doc.lines).enumerate() {
         let cands = fields::candidates(field.kind, lines);
         let feats = score::describe(field.kind, &anchors, page, lines, &cands);
-        out.extend(cands.into_iter().zip(feats).map(|(candidate, features)| Placed { page: p, candidate, features }));
+        out.extend(cands.into_iter().zip(feats).map(|(candidate, features)| Placed {
+            page: p,
+            candidate,
+            features,
+        }));
     }
     out
 }

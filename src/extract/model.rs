@@ -81,11 +81,10 @@ impl ExtractionModel {
     pub fn load(dir: impl AsRef<Path>) -> Result<ExtractionModel> {
         let dir = dir.as_ref();
         let path = dir.join(MANIFEST);
-        let meta = std::fs::metadata(&path).map_err(|e| {
-            Error::from(e).with_path(&path)
-        })?;
+        let meta = std::fs::metadata(&path).map_err(|e| Error::from(e).with_path(&path))?;
         if meta.len() > MAX_MANIFEST_BYTES {
-            return Err(Error::limit("extraction manifest size in bytes", meta.len(), MAX_MANIFEST_BYTES).with_path(&path));
+            return Err(Error::limit("extraction manifest size in bytes", meta.len(), MAX_MANIFEST_BYTES)
+                .with_path(&path));
         }
         let bytes = std::fs::read(&path).map_err(|e| Error::from(e).with_path(&path))?;
         Self::from_json(&bytes).map_err(|e| e.with_path(&path))
@@ -103,7 +102,9 @@ impl ExtractionModel {
     /// weights, non-empty anchors.
     pub fn validate(&self) -> Result<()> {
         if self.fields.is_empty() {
-            return Err(Error::malformed("extraction manifest declares no fields; add at least one under \"fields\""));
+            return Err(Error::malformed(
+                "extraction manifest declares no fields; add at least one under \"fields\"",
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for (i, f) in self.fields.iter().enumerate() {
@@ -122,17 +123,26 @@ impl ExtractionModel {
             }
             for (lang, phrases) in f.anchors.iter().chain(&f.exclude) {
                 if let Some(p) = phrases.iter().find(|p| p.trim().is_empty()) {
-                    return Err(Error::malformed(format!("{at}: anchor {p:?} for language {lang:?} is empty")));
+                    return Err(Error::malformed(format!(
+                        "{at}: anchor {p:?} for language {lang:?} is empty"
+                    )));
                 }
             }
             let bad = f.weights.features.iter().chain(&f.weights.tokens).find(|(_, w)| !w.is_finite());
             if let Some((name, w)) = bad {
-                return Err(Error::malformed(format!("{at}: weight {name:?} is {w}, weights must be finite")));
+                return Err(Error::malformed(format!(
+                    "{at}: weight {name:?} is {w}, weights must be finite"
+                )));
             }
-            if let Some(name) = f.weights.features.keys().find(|k| !crate::extract::score::FEATURES.contains(&k.as_str())) {
+            if let Some(name) =
+                f.weights.features.keys().find(|k| !crate::extract::score::FEATURES.contains(&k.as_str()))
+            {
                 return Err(Error::new(
                     ErrorKind::Malformed,
-                    format!("{at}: unknown feature {name:?}; known features are {}", crate::extract::score::FEATURES.join(", ")),
+                    format!(
+                        "{at}: unknown feature {name:?}; known features are {}",
+                        crate::extract::score::FEATURES.join(", ")
+                    ),
                 ));
             }
         }
@@ -145,7 +155,8 @@ impl ExtractionModel {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|e| Error::from(e).with_path(dir))?;
         let path = dir.join(MANIFEST);
-        let json = serde_json::to_string_pretty(self).map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+        let json =
+            serde_json::to_string_pretty(self).map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
         std::fs::write(&path, json + "\n").map_err(|e| Error::from(e).with_path(&path))
     }
 }
@@ -158,11 +169,23 @@ mod tests {
     fn validation_names_the_problem() {
         let cases = [
             (r#"{"name": "m", "fields": []}"#, "no fields"),
-            (r#"{"name": "m", "fields": [{"label": "a", "type": "date"}, {"label": "a", "type": "date"}]}"#, "declared twice"),
+            (
+                r#"{"name": "m", "fields": [{"label": "a", "type": "date"}, {"label": "a", "type": "date"}]}"#,
+                "declared twice",
+            ),
             (r#"{"name": "m", "fields": [{"label": "a", "type": "datum"}]}"#, "unknown variant"),
-            (r#"{"name": "m", "fields": [{"label": "a", "type": "date", "expected_confidence": 140}]}"#, "expected_confidence is 140"),
-            (r#"{"name": "m", "fields": [{"label": "a", "type": "date", "anchors": {"en": [" "]}}]}"#, "for language \"en\" is empty"),
-            (r#"{"name": "m", "fields": [{"label": "a", "type": "date", "weights": {"features": {"nope": 1}}}]}"#, "unknown feature \"nope\""),
+            (
+                r#"{"name": "m", "fields": [{"label": "a", "type": "date", "expected_confidence": 140}]}"#,
+                "expected_confidence is 140",
+            ),
+            (
+                r#"{"name": "m", "fields": [{"label": "a", "type": "date", "anchors": {"en": [" "]}}]}"#,
+                "for language \"en\" is empty",
+            ),
+            (
+                r#"{"name": "m", "fields": [{"label": "a", "type": "date", "weights": {"features": {"nope": 1}}}]}"#,
+                "unknown feature \"nope\"",
+            ),
         ];
         for (json, needle) in cases {
             let e = ExtractionModel::from_json(json.as_bytes()).unwrap_err();

@@ -86,7 +86,14 @@ pub struct WordBox {
 
 impl WordBox {
     /// The box of `bbox` on a `width` × `height` page, clamped to `[0, 1]`.
-    pub fn normalised(bbox: &BBox, width: f32, height: f32, text: &str, label: &str, confidence: f32) -> WordBox {
+    pub fn normalised(
+        bbox: &BBox,
+        width: f32,
+        height: f32,
+        text: &str,
+        label: &str,
+        confidence: f32,
+    ) -> WordBox {
         let x = |v: f32| (v / width.max(f32::MIN_POSITIVE)).clamp(0.0, 1.0);
         let y = |v: f32| (v / height.max(f32::MIN_POSITIVE)).clamp(0.0, 1.0);
         WordBox {
@@ -168,7 +175,16 @@ pub fn document(name: &str, pages: &[Page], fields: &[FieldSpec], found: &[Optio
                     .words
                     .iter()
                     .filter_map(|&w| page.words.get(w))
-                    .map(|w| WordBox::normalised(&w.bbox, page.width, page.height, &w.text, &field.label, f.confidence))
+                    .map(|w| {
+                        WordBox::normalised(
+                            &w.bbox,
+                            page.width,
+                            page.height,
+                            &w.text,
+                            &field.label,
+                            f.confidence,
+                        )
+                    })
                     .collect()
             } else {
                 Vec::new()
@@ -209,7 +225,11 @@ mod tests {
             index: 0,
             width: 200.0,
             height: 100.0,
-            words: vec![Word { text: "9.00".into(), bbox: BBox::new(50.0, 10.0, 100.0, 20.0), confidence: 0.9 }],
+            words: vec![Word {
+                text: "9.00".into(),
+                bbox: BBox::new(50.0, 10.0, 100.0, 20.0),
+                confidence: 0.9,
+            }],
             origin: PageOrigin::Words,
             raster: None,
             raster_scale: 1.0,
@@ -245,7 +265,8 @@ mod tests {
     #[test]
     fn hitl_status_rules() {
         let pages = [page()];
-        let status = |fields: &[FieldSpec], found: &[Option<Found>]| document("d", &pages, fields, found).hitl.status;
+        let status =
+            |fields: &[FieldSpec], found: &[Option<Found>]| document("d", &pages, fields, found).hitl.status;
         // Everything found, sure enough and converted: no person needed.
         assert_eq!(status(&[field("a", true, 80.0)], &[found(0.9, true)]), "not_required");
         // A required field missing.
@@ -256,8 +277,17 @@ mod tests {
         assert_eq!(status(&[field("a", false, 80.0)], &[found(0.79, true)]), "pending");
         // A conversion failed.
         assert_eq!(status(&[field("a", true, 50.0)], &[found(0.99, false)]), "pending");
-        let doc = document("d", &pages, &[field("a", true, 80.0), field("b", true, 80.0)], &[found(0.7, true), None]);
-        assert!(!doc.all_required_fields_found && !doc.all_confidence_thresholds_met && doc.all_data_conversion_passed);
+        let doc = document(
+            "d",
+            &pages,
+            &[field("a", true, 80.0), field("b", true, 80.0)],
+            &[found(0.7, true), None],
+        );
+        assert!(
+            !doc.all_required_fields_found
+                && !doc.all_confidence_thresholds_met
+                && doc.all_data_conversion_passed
+        );
         let c = &doc.hitl.result[0].confidences;
         assert_eq!((c[0].expected_confidence, c[0].found, c[1].found), (80.0, 70.0, 0.0));
         assert_eq!(c[1].value, None);
@@ -267,7 +297,10 @@ mod tests {
     #[test]
     fn boxes_are_normalised_corners() {
         let b = WordBox::normalised(&BBox::new(50.0, 10.0, 100.0, 20.0), 200.0, 100.0, "9.00", "total", 0.9);
-        assert_eq!((b.TLx, b.TLy, b.TRx, b.TRy, b.BRx, b.BRy, b.BLx, b.BLy), (0.25, 0.1, 0.5, 0.1, 0.5, 0.2, 0.25, 0.2));
+        assert_eq!(
+            (b.TLx, b.TLy, b.TRx, b.TRy, b.BRx, b.BRy, b.BLx, b.BLy),
+            (0.25, 0.1, 0.5, 0.1, 0.5, 0.2, 0.25, 0.2)
+        );
         // Out-of-page boxes are clamped, zero-size pages do not divide by zero.
         let b = WordBox::normalised(&BBox::new(-5.0, 0.0, 300.0, 120.0), 200.0, 100.0, "x", "l", 2.0);
         assert_eq!((b.TLx, b.BRx, b.BRy, b.confidence), (0.0, 1.0, 1.0, 1.0));
@@ -275,6 +308,9 @@ mod tests {
         assert!(b.TLx.is_finite() && b.BRy <= 1.0);
         let json = serde_json::to_value(&b).unwrap();
         let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys, ["TLx", "TLy", "TRx", "TRy", "BRx", "BRy", "BLx", "BLy", "text", "label", "confidence"]);
+        assert_eq!(
+            keys,
+            ["TLx", "TLy", "TRx", "TRy", "BRx", "BRy", "BLx", "BLy", "text", "label", "confidence"]
+        );
     }
 }

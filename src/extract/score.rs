@@ -143,7 +143,13 @@ fn left<'a>(lines: &'a [Line], line: &Line) -> Option<&'a Line> {
 }
 
 /// Describes every candidate of one page for `field`.
-pub fn describe(kind: FieldType, anchors: &Anchors, page: &Page, lines: &[Line], cands: &[Candidate]) -> Vec<Features> {
+pub fn describe(
+    kind: FieldType,
+    anchors: &Anchors,
+    page: &Page,
+    lines: &[Line],
+    cands: &[Candidate],
+) -> Vec<Features> {
     let amounts: Vec<f64> = cands.iter().map(|c| c.value.parse::<f64>().unwrap_or(f64::MIN)).collect();
     let largest = amounts.iter().copied().fold(f64::MIN, f64::max);
     let n = cands.len().max(2) as f32;

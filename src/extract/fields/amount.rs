@@ -35,8 +35,10 @@ fn number_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     // Constant pattern: a compile failure is a bug every test catches.
     RE.get_or_init(|| {
-        Regex::new(r"(?:^|[^\d.,])(-?\d{1,3}(?:[,.' ’]\d{3})+(?:[.,]\d{1,2})?|-?\d+(?:[.,]\d{1,2})?)(?:$|[^\d])")
-            .expect("amount pattern")
+        Regex::new(
+            r"(?:^|[^\d.,])(-?\d{1,3}(?:[,.' ’]\d{3})+(?:[.,]\d{1,2})?|-?\d+(?:[.,]\d{1,2})?)(?:$|[^\d])",
+        )
+        .expect("amount pattern")
     })
 }
 
@@ -64,10 +66,16 @@ pub(super) fn find_amounts(text: &str) -> Vec<(usize, usize)> {
         let before = text[..m.start()].trim_end();
         let after = text[m.end()..].trim_start();
         let currency_near = |t: &str, last: bool| {
-            let token = if last { t.rsplit(|c: char| c.is_whitespace() || c.is_ascii_digit()).next() } else { t.split(|c: char| c.is_whitespace() || c.is_ascii_digit()).next() };
+            let token = if last {
+                t.rsplit(|c: char| c.is_whitespace() || c.is_ascii_digit()).next()
+            } else {
+                t.split(|c: char| c.is_whitespace() || c.is_ascii_digit()).next()
+            };
             token.and_then(parse_currency).is_some()
         };
-        if (has_cents || currency_near(before, true) || currency_near(after, false)) && parse_amount(s).is_some() {
+        if (has_cents || currency_near(before, true) || currency_near(after, false))
+            && parse_amount(s).is_some()
+        {
             out.push((m.start(), m.end()));
         }
     }
@@ -145,7 +153,17 @@ mod tests {
 
     #[test]
     fn currencies_from_symbols_codes_and_words() {
-        for (text, code) in [("€", "EUR"), ("eur", "EUR"), ("Euro", "EUR"), ("$", "USD"), ("£", "GBP"), ("zł", "PLN"), ("PLN", "PLN"), ("RM", "MYR"), ("CHF", "CHF")] {
+        for (text, code) in [
+            ("€", "EUR"),
+            ("eur", "EUR"),
+            ("Euro", "EUR"),
+            ("$", "USD"),
+            ("£", "GBP"),
+            ("zł", "PLN"),
+            ("PLN", "PLN"),
+            ("RM", "MYR"),
+            ("CHF", "CHF"),
+        ] {
             assert_eq!(parse_currency(text), Some(code), "{text}");
         }
         assert_eq!(parse_currency("total"), None);

@@ -30,7 +30,8 @@ fn patterns() -> &'static Patterns {
 /// Byte ranges of values of `kind` in `text`.
 pub(super) fn find(kind: FieldType, text: &str) -> Vec<(usize, usize)> {
     let p = patterns();
-    let whole = |re: &Regex| -> Vec<(usize, usize)> { re.find_iter(text).map(|m| (m.start(), m.end())).collect() };
+    let whole =
+        |re: &Regex| -> Vec<(usize, usize)> { re.find_iter(text).map(|m| (m.start(), m.end())).collect() };
     let group = |re: &Regex| -> Vec<(usize, usize)> {
         let mut out = Vec::new();
         let mut at = 0;
@@ -101,8 +102,12 @@ pub(super) fn convert_phone(text: &str) -> Option<String> {
 }
 
 pub(super) fn convert_vat(text: &str) -> Option<String> {
-    let c: String = text.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
-    let ok = c.len() >= 8 && c.len() <= 14 && c[..2].bytes().all(|b| b.is_ascii_uppercase()) && c[2..].bytes().any(|b| b.is_ascii_digit());
+    let c: String =
+        text.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    let ok = c.len() >= 8
+        && c.len() <= 14
+        && c[..2].bytes().all(|b| b.is_ascii_uppercase())
+        && c[2..].bytes().any(|b| b.is_ascii_digit());
     ok.then_some(c)
 }
 
@@ -124,7 +129,10 @@ mod tests {
     fn iban_checksum() {
         assert_eq!(convert_iban("DE89 3704 0044 0532 0130 00").as_deref(), Some("DE89370400440532013000"));
         assert_eq!(convert_iban("GB82 WEST 1234 5698 7654 32").as_deref(), Some("GB82WEST12345698765432"));
-        assert_eq!(convert_iban("PL61 1090 1014 0000 0712 1981 2874").as_deref(), Some("PL61109010140000071219812874"));
+        assert_eq!(
+            convert_iban("PL61 1090 1014 0000 0712 1981 2874").as_deref(),
+            Some("PL61109010140000071219812874")
+        );
         assert_eq!(convert_iban("DE89 3704 0044 0532 0130 01"), None);
         let line = "IBAN: NL91 ABNA 0417 1643 00 BIC ABNANL2A";
         let found = find(FieldType::Iban, line);
@@ -143,7 +151,10 @@ mod tests {
         assert_eq!(&line[vat[0].0..vat[0].1], "DE123456789");
         let ids: Vec<&str> = find(FieldType::Identifier, line).iter().map(|r| &line[r.0..r.1]).collect();
         assert!(ids.contains(&"RE-2024/0042"), "{ids:?}");
-        let ints: Vec<&str> = find(FieldType::Integer, "qty 3 at 4.50 x 12").iter().map(|&(s, e)| &"qty 3 at 4.50 x 12"[s..e]).collect();
+        let ints: Vec<&str> = find(FieldType::Integer, "qty 3 at 4.50 x 12")
+            .iter()
+            .map(|&(s, e)| &"qty 3 at 4.50 x 12"[s..e])
+            .collect();
         assert_eq!(ints, ["3", "12"]);
     }
 }

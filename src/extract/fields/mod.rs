@@ -121,7 +121,16 @@ pub fn candidates(kind: FieldType, lines: &[Line]) -> Vec<Candidate> {
                         None => (text.clone(), false),
                     };
                     let words = line.words_in(start, end);
-                    out.push(Candidate { line: i, lines: 1, start, end, words, text, value, conversion_passed });
+                    out.push(Candidate {
+                        line: i,
+                        lines: 1,
+                        start,
+                        end,
+                        words,
+                        text,
+                        value,
+                        conversion_passed,
+                    });
                 }
             }
             out
@@ -150,9 +159,11 @@ pub fn same_value(kind: FieldType, found: &str, expected: &str) -> bool {
     match kind {
         FieldType::Date | FieldType::Amount | FieldType::Currency => {
             match (kind.convert(found), kind.convert(expected)) {
-                (Some(a), Some(b)) if kind == FieldType::Amount => {
-                    a.parse::<f64>().ok().zip(b.parse::<f64>().ok()).is_some_and(|(x, y)| (x - y).abs() < 0.005)
-                }
+                (Some(a), Some(b)) if kind == FieldType::Amount => a
+                    .parse::<f64>()
+                    .ok()
+                    .zip(b.parse::<f64>().ok())
+                    .is_some_and(|(x, y)| (x - y).abs() < 0.005),
                 (Some(a), Some(b)) => a == b,
                 _ => comparable(found) == comparable(expected),
             }

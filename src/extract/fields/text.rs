@@ -52,7 +52,10 @@ pub(super) fn spans(kind: FieldType, lines: &[Line]) -> Vec<Candidate> {
 pub(super) fn company_name(text: &str) -> Option<String> {
     let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let name = match joined.rfind('(') {
-        Some(open) if joined[open..].bytes().any(|b| b.is_ascii_digit()) && !joined[open..].trim_end_matches(')').contains(')') => {
+        Some(open)
+            if joined[open..].bytes().any(|b| b.is_ascii_digit())
+                && !joined[open..].trim_end_matches(')').contains(')') =>
+        {
             joined[..open].trim_end()
         }
         _ => joined.as_str(),
@@ -66,7 +69,10 @@ pub(super) fn address(text: &str) -> Option<String> {
     let mut words: Vec<&str> = text.split_whitespace().collect();
     let phone_chars = |w: &str| w.bytes().all(|b| b.is_ascii_digit() || b"-+()./".contains(&b));
     let digits = |w: &str| w.bytes().filter(u8::is_ascii_digit).count();
-    let label = |w: &str| ["tel", "tel:", "tel.", "phone", "phone:", "fax", "fax:", "telefon", "tél", "tél."].contains(&w.to_lowercase().as_str());
+    let label = |w: &str| {
+        ["tel", "tel:", "tel.", "phone", "phone:", "fax", "fax:", "telefon", "tél", "tél."]
+            .contains(&w.to_lowercase().as_str())
+    };
     while let Some(&last) = words.last() {
         let n = words.len();
         // "03-78459183", or "03-8060 4233" split over two words.
@@ -93,10 +99,19 @@ mod tests {
     fn company_and_address_conversions() {
         assert_eq!(company_name("ACME SDN BHD (524463-X)").as_deref(), Some("ACME SDN BHD"));
         assert_eq!(company_name("BROADVIEW SDN BHD(728384-M)").as_deref(), Some("BROADVIEW SDN BHD"));
-        assert_eq!(company_name("GARDENIA BAKERIES (KL) SDN BHD").as_deref(), Some("GARDENIA BAKERIES (KL) SDN BHD"));
-        assert_eq!(address("40150 SHAH ALAM, SELANGOR 03-78459183").as_deref(), Some("40150 SHAH ALAM, SELANGOR"));
+        assert_eq!(
+            company_name("GARDENIA BAKERIES (KL) SDN BHD").as_deref(),
+            Some("GARDENIA BAKERIES (KL) SDN BHD")
+        );
+        assert_eq!(
+            address("40150 SHAH ALAM, SELANGOR 03-78459183").as_deref(),
+            Some("40150 SHAH ALAM, SELANGOR")
+        );
         assert_eq!(address("TAMAN HIJAU, PHONE:").as_deref(), Some("TAMAN HIJAU,"));
-        assert_eq!(address("47100 PUCHONG, SELANGOR 03-8060 4233").as_deref(), Some("47100 PUCHONG, SELANGOR"));
+        assert_eq!(
+            address("47100 PUCHONG, SELANGOR 03-8060 4233").as_deref(),
+            Some("47100 PUCHONG, SELANGOR")
+        );
         assert_eq!(address("NO 43-45-47G, TAMAN SEJATI").as_deref(), Some("NO 43-45-47G, TAMAN SEJATI"));
     }
 }

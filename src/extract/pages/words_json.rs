@@ -52,7 +52,9 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Vec<Page>> {
         Error::malformed(format!("words.json does not parse: {e}; expected {{\"pages\": [{{\"width\", \"height\", \"words\": [...]}}]}}"))
     })?;
     if file.pages.is_empty() {
-        return Err(Error::malformed("words.json has no pages; give at least one page with width and height"));
+        return Err(Error::malformed(
+            "words.json has no pages; give at least one page with width and height",
+        ));
     }
     if file.pages.len() > MAX_PAGES {
         return Err(Error::limit("words.json page count", file.pages.len(), MAX_PAGES));
@@ -64,28 +66,46 @@ fn page(index: usize, raw: RawPage) -> Result<Page> {
     let n = index + 1;
     for (what, side) in [("width", raw.width), ("height", raw.height)] {
         if !side.is_finite() || side <= 0.0 {
-            return Err(Error::malformed(format!("words.json page {n}: {what} is {side}, it must be a positive number of pixels")));
+            return Err(Error::malformed(format!(
+                "words.json page {n}: {what} is {side}, it must be a positive number of pixels"
+            )));
         }
         if side > MAX_SIDE {
             return Err(Error::limit(&format!("words.json page {n} {what}"), side, MAX_SIDE));
         }
     }
     if raw.words.len() > MAX_WORDS_PER_PAGE {
-        return Err(Error::limit(&format!("words.json page {n} word count"), raw.words.len(), MAX_WORDS_PER_PAGE));
+        return Err(Error::limit(
+            &format!("words.json page {n} word count"),
+            raw.words.len(),
+            MAX_WORDS_PER_PAGE,
+        ));
     }
     let mut words = Vec::with_capacity(raw.words.len());
     for (i, w) in raw.words.into_iter().enumerate() {
         let at = || format!("words.json page {n} word {}", i + 1);
         let [x0, y0, x1, y1] = <[f64; 4]>::try_from(w.bbox.as_slice()).map_err(|_| {
-            Error::malformed(format!("{}: bbox has {} numbers, expected [x0, y0, x1, y1]", at(), w.bbox.len()))
+            Error::malformed(format!(
+                "{}: bbox has {} numbers, expected [x0, y0, x1, y1]",
+                at(),
+                w.bbox.len()
+            ))
         })?;
         if [x0, y0, x1, y1].iter().any(|v| !v.is_finite() || *v < -MAX_SIDE || *v > MAX_SIDE) {
-            return Err(Error::malformed(format!("{}: bbox {:?} is not a finite box in pixels", at(), [x0, y0, x1, y1])));
+            return Err(Error::malformed(format!(
+                "{}: bbox {:?} is not a finite box in pixels",
+                at(),
+                [x0, y0, x1, y1]
+            )));
         }
         if !(0.0..=1.0).contains(&w.confidence) {
             // Some engines report percent: accept 0..100 and scale, refuse anything else.
             if !(0.0..=100.0).contains(&w.confidence) {
-                return Err(Error::malformed(format!("{}: confidence is {}, expected [0, 1]", at(), w.confidence)));
+                return Err(Error::malformed(format!(
+                    "{}: confidence is {}, expected [0, 1]",
+                    at(),
+                    w.confidence
+                )));
             }
         }
         let confidence = if w.confidence > 1.0 { w.confidence / 100.0 } else { w.confidence };
