@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use opinio::analysis::batch::{self, BatchOptions, Control, Progress};
+use opinio::extract::{evaluate, learn, ExtractOptions, ExtractionModel, Extractor};
 use opinio::ingest::{self, Column, IngestOptions, Records};
 use opinio::schema::{Document, DocumentsWriter, ModelType};
 use opinio::segment::Segmenter;
@@ -79,6 +80,33 @@ enum Command {
         rows: usize,
         /// The file: CSV, TXT, JSON, JSONL or XLSX.
         file: PathBuf,
+    },
+    /// Extract fields from PDFs, images or NAME.words.json files: the extraction response.
+    Extract {
+        /// The extraction model folder (e.g. models/receipts).
+        #[arg(long)]
+        model: PathBuf,
+        /// Add each page as a base64 PNG with the found fields drawn.
+        #[arg(long)]
+        annotated_pages: bool,
+        /// The documents, one response entry each, in this order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Learn an extraction model from annotated documents (NAME.words.json + NAME.answers.json).
+    LearnFields {
+        /// The spec: an extraction manifest (fields, anchors, prior weights), or a model folder.
+        #[arg(long)]
+        spec: PathBuf,
+        /// The folder of annotated documents.
+        #[arg(long)]
+        annotated: PathBuf,
+        /// The model folder to write.
+        #[arg(long, required_unless_present = "folds")]
+        out: Option<PathBuf>,
+        /// Also cross-validate with this many folds and report the held-out scores.
+        #[arg(long)]
+        folds: Option<usize>,
     },
 }
 
@@ -192,6 +220,41 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             let mut built = Model::zero_shot(encoder, model_type, &name, language, class_defs, label_defs)?;
             built.save(&dir)?;
             write_value(out, built.meta())?;
+            Ok(None)
+        }
+        Command::Extract { model, annotated_pages, files } => {
+            let extractor = Extractor::load(&model)?;
+            let options = ExtractOptions::default().with_annotated_pages(annotated_pages);
+            write_value(out, &extractor.extract_paths(&files, &options)?)?;
+            Ok(None)
+        }
+        Command::LearnFields { spec, annotated, out: dir, folds } => {
+            let spec = if spec.is_dir() {
+                ExtractionModel::load(&spec)?
+            } else {
+                let bytes = std::fs::read(&spec).map_err(|e| Error::from(e).with_path(&spec))?;
+                ExtractionModel::from_json(&bytes).map_err(|e| e.with_path(&spec))?
+            };
+            let docs = learn::read_annotated(&annotated)?;
+            let options = learn::LearnOptions::default();
+            let mut report = Map::new();
+            report.insert("model".into(), json!(spec.name));
+            report.insert("documents".into(), json!(docs.len()));
+            if let Some(k) = folds {
+                let scores = evaluate::cross_validate(&spec, &docs, k, &options)?;
+                report.insert(
+                    "cross_validation".into(),
+                    serde_json::to_value(scores)
+                        .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?,
+                );
+            }
+            if let Some(dir) = dir {
+                let (model, learned) = learn::learn(&spec, &docs, &options)?;
+                model.save(&dir)?;
+                report.insert("reachable".into(), json!(learned.reachable));
+                report.insert("out".into(), json!(dir));
+            }
+            write_value(out, &Value::Object(report))?;
             Ok(None)
         }
         Command::Preview { rows, file } => {

@@ -1,0 +1,126 @@
+//! Multi-line values: runs of neighbouring lines (an address over three lines, a company
+//! name over two), and single lines for free text.
+//!
+//! Every run of up to [`FieldType::max_lines`] consecutive lines that are stacked (each
+//! below the previous and overlapping it horizontally) is a candidate; the scorer decides
+//! where a run starts and stops from what was learned about its first, last and
+//! neighbouring lines.
+
+use super::{Candidate, FieldType};
+use crate::extract::layout::Line;
+
+pub(super) fn spans(kind: FieldType, lines: &[Line]) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for first in 0..lines.len() {
+        let mut words = Vec::new();
+        let mut text = String::new();
+        for n in 1..=kind.max_lines() {
+            let i = first + n - 1;
+            let Some(line) = lines.get(i) else { break };
+            if n > 1 && !stacked(&lines[i - 1], line) {
+                break;
+            }
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(&line.text);
+            words.extend_from_slice(&line.words);
+            if !line.text.chars().any(char::is_alphanumeric) {
+                continue;
+            }
+            let Some(value) = kind.convert(&text) else { continue };
+            // Conversions only cut words off the end (a registration number, a phone): the
+            // boxes keep the words the value is made of.
+            let kept = value.split_whitespace().count().min(words.len());
+            out.push(Candidate {
+                line: first,
+                lines: n,
+                start: 0,
+                end: lines[first].text.len(),
+                words: words[..kept].to_vec(),
+                text: text.clone(),
+                value,
+                conversion_passed: true,
+            });
+        }
+    }
+    out
+}
+
+/// A company's name without the registration number printed after it
+/// (`ACME SDN BHD (524463-X)` → `ACME SDN BHD`): the number is another field.
+pub(super) fn company_name(text: &str) -> Option<String> {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = match joined.rfind('(') {
+        Some(open)
+            if joined[open..].bytes().any(|b| b.is_ascii_digit())
+                && !joined[open..].trim_end_matches(')').contains(')') =>
+        {
+            joined[..open].trim_end()
+        }
+        _ => joined.as_str(),
+    };
+    (name.chars().any(char::is_alphabetic)).then(|| name.to_string())
+}
+
+/// An address without a phone number or its label printed at the end of its last line
+/// (`... 40150 SHAH ALAM 03-78459183`, `... HIJAU, PHONE:`).
+pub(super) fn address(text: &str) -> Option<String> {
+    let mut words: Vec<&str> = text.split_whitespace().collect();
+    let phone_chars = |w: &str| w.bytes().all(|b| b.is_ascii_digit() || b"-+()./".contains(&b));
+    let digits = |w: &str| w.bytes().filter(u8::is_ascii_digit).count();
+    let label = |w: &str| {
+        ["tel", "tel:", "tel.", "phone", "phone:", "fax", "fax:", "telefon", "tél", "tél."]
+            .contains(&w.to_lowercase().as_str())
+    };
+    while let Some(&last) = words.last() {
+        let n = words.len();
+        // "03-78459183", or "03-8060 4233" split over two words.
+        let dashed = |w: &str| digits(w) >= 2 && phone_chars(w) && w.contains('-');
+        if label(last) {
+            words.pop();
+        } else if n > 1 && dashed(last) {
+            words.pop();
+        } else if n > 2 && digits(last) >= 3 && phone_chars(last) && dashed(words[n - 2]) {
+            words.truncate(n - 2);
+        } else {
+            break;
+        }
+    }
+    let joined = words.join(" ");
+    (joined.chars().any(char::is_alphanumeric)).then_some(joined)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn company_and_address_conversions() {
+        assert_eq!(company_name("ACME SDN BHD (524463-X)").as_deref(), Some("ACME SDN BHD"));
+        assert_eq!(company_name("BROADVIEW SDN BHD(728384-M)").as_deref(), Some("BROADVIEW SDN BHD"));
+        assert_eq!(
+            company_name("GARDENIA BAKERIES (KL) SDN BHD").as_deref(),
+            Some("GARDENIA BAKERIES (KL) SDN BHD")
+        );
+        assert_eq!(
+            address("40150 SHAH ALAM, SELANGOR 03-78459183").as_deref(),
+            Some("40150 SHAH ALAM, SELANGOR")
+        );
+        assert_eq!(address("TAMAN HIJAU, PHONE:").as_deref(), Some("TAMAN HIJAU,"));
+        assert_eq!(
+            address("47100 PUCHONG, SELANGOR 03-8060 4233").as_deref(),
+            Some("47100 PUCHONG, SELANGOR")
+        );
+        assert_eq!(address("NO 43-45-47G, TAMAN SEJATI").as_deref(), Some("NO 43-45-47G, TAMAN SEJATI"));
+    }
+}
+
+/// Whether `next` continues `prev` downwards: on a later row, not far below, overlapping
+/// horizontally.
+fn stacked(prev: &Line, next: &Line) -> bool {
+    let h = prev.bbox.height().max(1.0);
+    let gap = next.bbox.y0 - prev.bbox.y1;
+    let overlap = prev.bbox.x1.min(next.bbox.x1) - prev.bbox.x0.max(next.bbox.x0);
+    next.row > prev.row && gap < 1.5 * h && overlap > 0.0
+}
