@@ -4,7 +4,10 @@
 //! a page source turns a file into [`Page`]s of positioned words ([`pages`]), and the
 //! field stage finds, scores and converts values on those words.
 
+pub mod draw;
 pub mod page;
 pub mod pages;
 
+pub use draw::{annotate, Mark};
 pub use page::{BBox, Page, PageOrigin, Word};
+pub use pages::ReadOptions;
