@@ -8,7 +8,7 @@ mod extract_support;
 
 use extract_support::{invoice_lines, invoice_pdf, pdf_with_contents, pdf_with_images, png, render, text_content, Line, A4};
 use image::RgbImage;
-use opinio::extract::pages::{read_bytes, read_bytes_with, Format, PageLimits};
+use opinio::extract::pages::{read_bytes, read_bytes_with, Format};
 use opinio::extract::{annotate, BBox, Mark, Page, PageOrigin, ReadOptions, Word};
 use opinio::ErrorKind;
 
@@ -162,7 +162,7 @@ fn a_zero_size_page_is_refused() {
 fn page_count_is_bounded() {
     let contents: Vec<String> = (0..4).map(|_| text_content(&[Line { x: 9.0, y: 9.0, size: 9.0, text: "p" }])).collect();
     let mut options = ReadOptions::default();
-    options.limits = PageLimits { max_pages: 3, ..PageLimits::default() };
+    options.limits.max_pages = 3;
     let err = read_bytes_with("many.pdf", &pdf_with_contents(&contents, A4, "", ""), &options).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
 }
