@@ -28,5 +28,7 @@ pub mod score;
 
 pub use extractor::{ExtractOptions, Extractor};
 pub use model::ExtractionModel;
+pub use draw::{annotate, Mark};
 pub use page::{BBox, Page, PageOrigin, Word};
+pub use pages::ReadOptions;
 pub use response::{DocumentResult, ExtractionResponse};

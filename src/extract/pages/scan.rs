@@ -1,0 +1,65 @@
+//! A scanned page (an image, or a PDF page without a text layer) read by OCR.
+//!
+//! The order of the steps: grey copy, deskew (raster and grey turned together, so that the
+//! word boxes fit the raster kept for annotated pages), Tesseract, then the boxes converted
+//! from pixels to the page's units.
+
+use std::sync::Arc;
+
+use image::RgbImage;
+
+use super::{deskew, ocr, ReadOptions};
+use crate::extract::{BBox, Page, PageOrigin};
+use crate::Result;
+
+/// One raster to read: its page number, its pixels, and how many pixels make one page unit
+/// (1 for images, dpi/72 for PDF pages measured in points).
+pub(crate) struct Scan {
+    pub index: usize,
+    pub raster: RgbImage,
+    pub pixels_per_unit: f32,
+    /// The scan's resolution when known (PDF pages are rasterised at a chosen dpi; images
+    /// rarely say), so that Tesseract need not estimate it.
+    pub ppi: Option<u32>,
+}
+
+/// OCRs the scans, one per task, on opinio's threads; pages come back in input order.
+pub(crate) fn read_all(scans: Vec<Scan>, options: &ReadOptions) -> Result<Vec<Page>> {
+    let settings = ocr::OcrSettings::new(&options.languages, options.tessdata.as_deref())?;
+    let slots: Vec<std::sync::Mutex<Option<Scan>>> = scans.into_iter().map(|s| std::sync::Mutex::new(Some(s))).collect();
+    crate::parallel::try_map_each(&slots, |slot| {
+        let scan = slot.lock().ok().and_then(|mut s| s.take());
+        let scan = scan.ok_or_else(|| crate::Error::new(crate::ErrorKind::Internal, "scan taken twice"))?;
+        read(scan, options, &settings)
+    })
+}
+
+/// OCRs one scan.
+pub(crate) fn read(scan: Scan, options: &ReadOptions, settings: &ocr::OcrSettings) -> Result<Page> {
+    let Scan { index, raster, pixels_per_unit, ppi } = scan;
+    let gray = image::imageops::grayscale(&raster);
+    let (raster, gray) = if options.deskew {
+        let (raster, gray, _) = deskew::straighten(raster, gray);
+        (raster, gray)
+    } else {
+        (raster, gray)
+    };
+    let mut words = ocr::recognise(&gray, ppi, settings)?;
+    drop(gray);
+    if pixels_per_unit != 1.0 {
+        for word in &mut words {
+            let b = word.bbox;
+            let s = pixels_per_unit;
+            word.bbox = BBox::new(b.x0 / s, b.y0 / s, b.x1 / s, b.y1 / s);
+        }
+    }
+    Ok(Page {
+        index,
+        width: raster.width() as f32 / pixels_per_unit,
+        height: raster.height() as f32 / pixels_per_unit,
+        words,
+        origin: PageOrigin::Ocr,
+        raster: Some(Arc::new(raster)),
+        raster_scale: pixels_per_unit,
+    })
+}
