@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use opinio::correct::experiment::{compare, ExperimentOptions};
 use opinio::encode::Encoder;
 use opinio::labeled::{self, LabeledOptions, LabeledSet};
-use opinio::schema::{Class, ModelType};
+use opinio::schema::{Class, ModelType, Tag};
 use opinio::{model, Language, Model, Result};
 
 fn semeval() -> Option<PathBuf> {
@@ -68,7 +68,7 @@ fn to_labeled_jsonl(xml: &str) -> String {
 /// The stand-in trainer: prototypes from the labeled examples.
 fn prototype_trainer(set: &LabeledSet, _seed: u64) -> Result<Model> {
     let encoder = model::load_encoder(Encoder::default_model_dir())?;
-    let examples = |keep: &dyn Fn(&opinio::schema::Tag) -> bool| -> Option<String> {
+    let examples = |keep: &dyn Fn(&Tag) -> bool| -> Option<String> {
         let texts: Vec<String> = set
             .segments
             .iter()
@@ -81,7 +81,7 @@ fn prototype_trainer(set: &LabeledSet, _seed: u64) -> Result<Model> {
         .classes
         .iter()
         .filter_map(|c| {
-            let example = examples(&|t| t.class.as_deref() == Some(c))?;
+            let example = examples(&|t: &Tag| t.class.as_deref() == Some(c.as_str()))?;
             Some(Class { name: c.clone(), example: Some(example), ..Class::default() })
         })
         .collect();
@@ -89,7 +89,7 @@ fn prototype_trainer(set: &LabeledSet, _seed: u64) -> Result<Model> {
         .iter()
         .map(|l| {
             let mut def = opinio::heads::sentiment_definitions().into_iter().find(|d| d.name == *l).unwrap_or_else(|| Class::new(*l));
-            def.example = examples(&|t| t.label.as_deref() == Some(l)).or(def.example);
+            def.example = examples(&|t: &Tag| t.label.as_deref() == Some(*l)).or(def.example);
             def
         })
         .collect();
