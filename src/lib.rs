@@ -37,12 +37,15 @@
 //! good ones are kept.
 
 pub mod analysis;
+pub mod correct;
 pub mod encode;
 pub mod error;
+pub mod evaluate;
 pub mod extract;
 pub mod ffi;
 pub mod heads;
 pub mod ingest;
+pub mod labeled;
 pub mod language;
 pub mod limits;
 pub mod model;

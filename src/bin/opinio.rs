@@ -73,6 +73,31 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Pick the documents a correction session should show: {"documents", "predicted_score"}.
+    Sample {
+        /// The model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// How many documents to pick.
+        #[arg(long)]
+        size: usize,
+        #[command(flatten)]
+        input: Input,
+    },
+    /// Score a model on a labeled file: {"model", "type", "score", "metrics", "issues"}.
+    Evaluate {
+        /// The model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// The Studio's column_mapping as JSON, e.g. '{"text": "review", "aspect": 1, "label": 2}'.
+        #[arg(long)]
+        column_mapping: Option<String>,
+        /// CSV/XLSX: the first row is data, not a header (map columns by index then).
+        #[arg(long)]
+        no_header: bool,
+        /// The labeled file: the Studio's labeled documents, or a flat file.
+        file: PathBuf,
+    },
     /// Show a file's id and first rows, as the Studio's upload response.
     Preview {
         /// How many rows to show after the header row.
@@ -255,6 +280,52 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 report.insert("out".into(), json!(dir));
             }
             write_value(out, &Value::Object(report))?;
+            Ok(None)
+        }
+        Command::Sample { model, size, input } => {
+            let model = Model::load(&model)?;
+            let mut errors = Vec::new();
+            let mut documents = Vec::new();
+            for record in input.records()? {
+                match record {
+                    Ok(record) => documents.push(Document { meta: None, ..Document::from(record) }),
+                    Err(e) => {
+                        eprintln!("opinio: {e}");
+                        errors.push(json!({"line": e.line(), "message": e.to_string()}));
+                    }
+                }
+            }
+            let sample = opinio::correct::sample(&model, documents, &opinio::correct::SampleOptions { size })?;
+            let mut value = json!(sample);
+            let bad = errors.len();
+            if bad > 0 {
+                value["errors"] = Value::Array(errors);
+            }
+            write_value(out, &value)?;
+            Ok((bad > 0).then_some(Partial(bad)))
+        }
+        Command::Evaluate { model, column_mapping, no_header, file } => {
+            use opinio::labeled::{self, ColumnMapping, LabeledOptions};
+            let model = Model::load(&model)?;
+            let mut opts = LabeledOptions::new(model.meta().model_type);
+            if let Some(m) = column_mapping {
+                let v: Value = serde_json::from_str(&m)
+                    .map_err(|e| Error::invalid_argument(format!("--column-mapping is not JSON: {e}")))?;
+                opts.mapping = Some(ColumnMapping::from_json(&v)?);
+            }
+            opts.ingest.header_first = !no_header;
+            let set = labeled::read(&file, &opts)?;
+            for issue in &set.issues {
+                eprintln!("opinio: {issue}");
+            }
+            let metrics = opinio::evaluate::evaluate(&model, &set)?;
+            let issues: Vec<String> = set.issues.iter().map(ToString::to_string).collect();
+            let meta = model.meta();
+            let value = json!({
+                "model": meta.display_name, "type": meta.model_type,
+                "score": opinio::evaluate::headline(&metrics), "metrics": metrics, "issues": issues,
+            });
+            write_value(out, &value)?;
             Ok(None)
         }
         Command::Preview { rows, file } => {

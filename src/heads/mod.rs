@@ -45,4 +45,24 @@ pub trait Head: Send + Sync {
     /// The tags of each segment, given its text and its embedding (`dim` floats each,
     /// row-major, in the order of `texts`). Tags come most confident first.
     fn tag(&self, texts: &[&str], embeddings: &[f32]) -> Vec<Vec<Tag>>;
+
+    /// The probabilities behind the tags of each segment, for those who need to know how
+    /// sure the head is about what it did *not* tag (correction sampling). `None` when the
+    /// head cannot say.
+    fn probabilities(&self, texts: &[&str], embeddings: &[f32]) -> Option<Vec<Probabilities>> {
+        let _ = (texts, embeddings);
+        None
+    }
+}
+
+/// A head's probabilities for one segment, before thresholds turn them into tags.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Probabilities {
+    /// The probability that each class is present, in the model's class order (a class is
+    /// tagged above 0.5); empty for LABEL.
+    pub classes: Vec<f32>,
+    /// Label distributions in the model's label order, each summing to 1: one row per class
+    /// when a head decides labels per class, else one row shared by every class (and the
+    /// only row for LABEL); empty for CLASS.
+    pub labels: Vec<Vec<f32>>,
 }

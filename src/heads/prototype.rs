@@ -14,7 +14,7 @@
 use super::calibrate::{self, Calibration};
 use super::lexicon::{Lexicon, NEUTRAL_BAND};
 use super::math::{dot, logistic, mean_direction, softmax};
-use super::{Embedder, Head};
+use super::{Embedder, Head, Probabilities};
 use crate::schema::{sentiment, Class, ModelType, Tag};
 use crate::{Error, Result};
 
@@ -274,6 +274,14 @@ impl Head for PrototypeHead {
 
     fn tag(&self, texts: &[&str], embeddings: &[f32]) -> Vec<Vec<Tag>> {
         texts.iter().zip(embeddings.chunks_exact(self.p.dim)).map(|(t, e)| self.tag_one(t, e)).collect()
+    }
+
+    fn probabilities(&self, texts: &[&str], embeddings: &[f32]) -> Option<Vec<Probabilities>> {
+        let one = |(text, e): (&&str, &[f32])| Probabilities {
+            classes: if self.model_type.has_classes() { self.class_confidences(e) } else { Vec::new() },
+            labels: if self.model_type.has_labels() { vec![self.label_probabilities(text, e)] } else { Vec::new() },
+        };
+        Some(texts.iter().zip(embeddings.chunks_exact(self.p.dim)).map(one).collect())
     }
 }
 

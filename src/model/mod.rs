@@ -18,9 +18,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 
-use crate::encode::Encoder;
+use crate::encode::{Embeddings, Encoder};
 use crate::heads::lexicon::Lexicon;
-use crate::heads::{Embedder, Head, PrototypeHead};
+use crate::heads::{Embedder, Head, Probabilities, PrototypeHead};
 use crate::schema::{Class, ModelMeta, ModelStatus, ModelType, Tag};
 use crate::segment::Segmenter;
 use crate::{Error, ErrorKind, Language, Result};
@@ -193,6 +193,15 @@ impl Model {
         &self.segmenter
     }
 
+    /// Everything the model says about each text (one segment each): its embedding, its
+    /// tags and, when the head can tell, the probabilities behind them.
+    pub fn predict(&self, texts: &[&str]) -> Result<Prediction> {
+        let embeddings = self.encoder.embed(texts)?;
+        let tags = self.head.tag(texts, embeddings.as_slice());
+        let probabilities = self.head.probabilities(texts, embeddings.as_slice());
+        Ok(Prediction { embeddings, tags, probabilities })
+    }
+
     /// The tags of each text, treated as one segment each.
     pub fn tag_texts(&self, texts: &[&str]) -> Result<Vec<Vec<Tag>>> {
         if texts.is_empty() {
@@ -201,6 +210,17 @@ impl Model {
         let embeddings = self.encoder.embed(texts)?;
         Ok(self.head.tag(texts, embeddings.as_slice()))
     }
+}
+
+/// What [`Model::predict`] says about a batch of segments, in their order.
+#[derive(Clone, Debug)]
+pub struct Prediction {
+    /// The pooled, L2-normalised embedding of each segment.
+    pub embeddings: Embeddings,
+    /// The tags of each segment, most confident first.
+    pub tags: Vec<Vec<Tag>>,
+    /// The head's probabilities per segment, when it exposes them.
+    pub probabilities: Option<Vec<Probabilities>>,
 }
 
 /// The sentiment lexicon a manifest names.

@@ -15,7 +15,7 @@ pub use analysis::{
     AnalysisPage, AnalysisRequest, AnalysisResponse, BatchAnalysis, BatchAnalysisRequest, BatchStatus,
 };
 pub use document::{DocId, Document, FilePreview, Segment, Tag};
-pub use model_meta::{Metrics, ModelMeta, ModelPage, ModelStatus, Scores};
+pub use model_meta::{Averages, Metrics, ModelMeta, ModelPage, ModelStatus, Scores};
 pub use page::Paging;
 pub use stream::DocumentsWriter;
 pub use taxonomy::{sentiment, Class, Label, ModelType};

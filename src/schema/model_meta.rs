@@ -118,9 +118,30 @@ pub struct Metrics {
     /// Macro average: the unweighted mean over classes and labels.
     #[serde(rename = "macro", default, skip_serializing_if = "Option::is_none")]
     pub macro_avg: Option<Scores>,
+    /// ABSA and CLASSLABEL: micro and macro averages of class detection alone, whatever the
+    /// label (the headline `micro`/`macro` are over (class, label) pairs there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<Averages>,
+    /// LABEL: the share of segments with the right label. ABSA and CLASSLABEL: of the gold
+    /// tags whose class was found, the share with the right label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<f64>,
+    /// How many segments were scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<u64>,
     /// Any other keys, kept as given.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// A micro and a macro average.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Averages {
+    /// Counts pooled over the units.
+    pub micro: Scores,
+    /// The unweighted mean of the units' scores.
+    #[serde(rename = "macro")]
+    pub macro_avg: Scores,
 }
 
 impl Metrics {
@@ -130,6 +151,9 @@ impl Metrics {
             && self.labels.is_empty()
             && self.micro_avg.is_none()
             && self.macro_avg.is_none()
+            && self.detection.is_none()
+            && self.accuracy.is_none()
+            && self.segments.is_none()
             && self.extra.is_empty()
     }
 }
@@ -223,12 +247,12 @@ mod tests {
         let v = json!({
             "classes": {"Comfort": {"precision": 0.5, "recall": 1.0, "f1": 0.75, "support": 4}},
             "macro": {"precision": 0.5, "recall": 1.0, "f1": 0.75, "support": 4},
-            "accuracy": 0.9
+            "kappa": 0.9
         });
         let m: Metrics = serde_json::from_value(v.clone()).unwrap();
         assert_eq!(m.classes["Comfort"].support, 4);
         assert_eq!(m.macro_avg.unwrap().f1, 0.75);
-        assert_eq!(m.extra["accuracy"], json!(0.9));
+        assert_eq!(m.extra["kappa"], json!(0.9));
         assert_eq!(serde_json::to_value(&m).unwrap(), v);
     }
 

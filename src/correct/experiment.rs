@@ -1,0 +1,92 @@
+//! Does sampling pay? The experiment of issue 4, for any trainer.
+//!
+//! From a model trained on `start` random labeled segments of a pool, add `add` more either
+//! picked by [`sample`](super::sample) from the rest of the pool (their gold tags standing in
+//! for the human's corrections) or drawn at random, retrain each way, and score both on a
+//! held-out set; repeat per seed. The trainer is a closure, so the same harness measures the
+//! zero-shot prototypes, the fine-tuned heads, or anything else that yields a [`Model`].
+
+use super::{sample, SampleOptions};
+use crate::evaluate::{evaluate, headline};
+use crate::labeled::{LabeledSet, SplitMix64};
+use crate::schema::Document;
+use crate::{Error, Model, Result};
+
+/// The sizes and seeds of one experiment.
+#[derive(Clone, Debug)]
+pub struct ExperimentOptions {
+    /// Random segments the first model is trained on.
+    pub start: usize,
+    /// Segments added to them, sampled or random.
+    pub add: usize,
+    /// One run per seed; the seed also goes to the trainer.
+    pub seeds: Vec<u64>,
+}
+
+/// The headline scores of one run on the held-out set.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    /// The run's seed.
+    pub seed: u64,
+    /// The model trained on `start` random segments.
+    pub base: f64,
+    /// Retrained with `add` random segments more.
+    pub random: f64,
+    /// Retrained with the `add` segments [`sample`](super::sample) picked.
+    pub sampled: f64,
+}
+
+/// Runs the experiment; `train(set, seed)` builds a model from labeled segments.
+pub fn compare<T>(pool: &LabeledSet, test: &LabeledSet, opts: &ExperimentOptions, mut train: T) -> Result<Vec<Outcome>>
+where
+    T: FnMut(&LabeledSet, u64) -> Result<Model>,
+{
+    let n = pool.segments.len();
+    if opts.start == 0 || opts.add == 0 || opts.start + opts.add > n {
+        return Err(Error::invalid_argument(format!(
+            "start {} plus add {} must be positive and fit the pool of {n} segments",
+            opts.start, opts.add
+        )));
+    }
+    let score = |model: &Model| -> Result<f64> { Ok(headline(&evaluate(model, test)?).unwrap_or(0.0)) };
+    let mut outcomes = Vec::with_capacity(opts.seeds.len());
+    for &seed in &opts.seeds {
+        let order = shuffled(n, seed);
+        let (start, rest) = order.split_at(opts.start);
+        let base_model = train(&subset(pool, start), seed)?;
+        let base = score(&base_model)?;
+        let random_set: Vec<usize> = start.iter().chain(&rest[..opts.add]).copied().collect();
+        let random = score(&train(&subset(pool, &random_set), seed)?)?;
+        let documents: Vec<Document> = rest
+            .iter()
+            .map(|&i| Document { text: pool.segments[i].text.clone(), ..Document::default() })
+            .collect();
+        let picked = sample(&base_model, documents, &SampleOptions { size: opts.add })?;
+        drop(base_model);
+        let sampled_set: Vec<usize> = start.iter().copied().chain(picked.indices.iter().map(|&k| rest[k])).collect();
+        let sampled = score(&train(&subset(pool, &sampled_set), seed)?)?;
+        outcomes.push(Outcome { seed, base, random, sampled });
+    }
+    Ok(outcomes)
+}
+
+/// `0..n` in a seeded random order.
+fn shuffled(n: usize, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = SplitMix64(seed ^ 0x5EED);
+    for i in (1..n).rev() {
+        order.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+    }
+    order
+}
+
+/// The segments of `set` at `indices`, with its names.
+fn subset(set: &LabeledSet, indices: &[usize]) -> LabeledSet {
+    LabeledSet {
+        model_type: set.model_type,
+        segments: indices.iter().filter_map(|&i| set.segments.get(i).cloned()).collect(),
+        classes: set.classes.clone(),
+        labels: set.labels.clone(),
+        issues: Vec::new(),
+    }
+}

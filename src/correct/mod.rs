@@ -1,0 +1,128 @@
+//! Correction sampling: the documents worth a human's correction first.
+//!
+//! [`sample`] runs the model over unlabeled documents and ranks them by how much a
+//! correction should teach it, the seed's "Create a new correction session" done in-process:
+//!
+//! 1. Each document is segmented and every segment is tagged, keeping the head's
+//!    [`Probabilities`](crate::heads::Probabilities).
+//! 2. A document's **uncertainty** is that of its most uncertain segment
+//!    ([`segment_uncertainty`]: binary entropy of each class's presence, `1 - margin` of the
+//!    label). Its position is the normalised mean of its segment embeddings.
+//! 3. The batch is picked greedily by uncertainty times novelty (cosine distance to the
+//!    nearest document already picked; [`select`]), so the most uncertain document comes
+//!    first and near-duplicates are not all picked — the same doubt corrected twice teaches
+//!    the model once.
+//! 4. `predicted_score` is the score the model expects of its own tags on the picked
+//!    documents: the expected micro-F1 (joint for ABSA/CLASSLABEL) if its probabilities were
+//!    calibrated, `2·E[tp] / (tags given + E[gold tags])` summed over the batch ([`Expected`]).
+//!    Low means much to correct. It is a self-estimate: a model that is confidently wrong
+//!    overestimates it, which is what the correction session is for.
+
+pub mod experiment;
+mod select;
+mod uncertainty;
+
+pub use select::select;
+pub use uncertainty::{segment_uncertainty, Expected};
+
+use serde::Serialize;
+
+use crate::encode::pool::normalize;
+use crate::schema::{Document, Segment};
+use crate::{Error, ErrorKind, Model, Result};
+
+/// Segments encoded per model call.
+const BATCH_SEGMENTS: usize = 512;
+
+/// How many documents to pick.
+#[derive(Clone, Debug)]
+pub struct SampleOptions {
+    /// How many documents the session shows (all of them, ranked, when fewer are given).
+    pub size: usize,
+}
+
+/// A correction sample: `{"documents": [...], "predicted_score": S}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Sample {
+    /// The picked documents, most useful first, segmented and tagged by the model.
+    pub documents: Vec<Document>,
+    /// The score the model expects of its tags on these documents; see the [module docs](self).
+    pub predicted_score: f64,
+    /// The uncertainty of each picked document, in `[0, 1]`, in the same order.
+    #[serde(skip)]
+    pub uncertainty: Vec<f32>,
+    /// Each picked document's index in the input.
+    #[serde(skip)]
+    pub indices: Vec<usize>,
+}
+
+/// What one document contributes to the ranking.
+struct Scored {
+    uncertainty: f32,
+    expected: Expected,
+}
+
+/// Picks `opts.size` of `documents` for correction; see the [module docs](self).
+///
+/// Documents without text are never picked. Fails when `size` is 0, when no document has
+/// text, or when the model's head does not expose probabilities.
+pub fn sample(model: &Model, mut documents: Vec<Document>, opts: &SampleOptions) -> Result<Sample> {
+    if opts.size == 0 {
+        return Err(Error::invalid_argument("sample size is 0, ask for at least one document"));
+    }
+    let model_type = model.meta().model_type;
+    let dim = model.encoder().dim();
+    let mut segments: Vec<Vec<Segment>> = documents.iter().map(|d| model.segmenter().segments(&d.text)).collect();
+    // Every segment as (document, text), batched across document boundaries.
+    let spots: Vec<(usize, &str)> =
+        segments.iter().enumerate().flat_map(|(d, s)| s.iter().map(move |s| (d, s.text.as_str()))).collect();
+    let mut scored: Vec<Scored> =
+        documents.iter().map(|_| Scored { uncertainty: 0.0, expected: Expected::default() }).collect();
+    let mut positions = vec![0f32; documents.len() * dim];
+    let mut tags = Vec::with_capacity(spots.len());
+    for chunk in spots.chunks(BATCH_SEGMENTS) {
+        let texts: Vec<&str> = chunk.iter().map(|&(_, t)| t).collect();
+        let prediction = model.predict(&texts)?;
+        let probabilities = prediction.probabilities.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Unsupported,
+                "this model's head does not expose probabilities, so it cannot rank documents",
+            )
+        })?;
+        for (k, (&(d, _), p)) in chunk.iter().zip(&probabilities).enumerate() {
+            scored[d].uncertainty = scored[d].uncertainty.max(segment_uncertainty(model_type, p));
+            scored[d].expected.add(model_type, p);
+            let row = prediction.embeddings.row(k);
+            positions[d * dim..(d + 1) * dim].iter_mut().zip(row).for_each(|(a, x)| *a += x);
+        }
+        tags.extend(prediction.tags);
+    }
+    drop(spots);
+    let mut tags = tags.into_iter();
+    for s in segments.iter_mut().flatten() {
+        s.tags = Some(tags.next().unwrap_or_default());
+    }
+    positions.chunks_exact_mut(dim).for_each(normalize);
+    // Only documents with segments are candidates.
+    let candidates: Vec<usize> = (0..documents.len()).filter(|&d| !segments[d].is_empty()).collect();
+    if candidates.is_empty() {
+        return Err(Error::invalid_argument("no document has text to sample from"));
+    }
+    let u: Vec<f32> = candidates.iter().map(|&d| scored[d].uncertainty).collect();
+    let e: Vec<f32> = candidates.iter().flat_map(|&d| positions[d * dim..(d + 1) * dim].iter().copied()).collect();
+    let order: Vec<usize> = select(&u, &e, dim, opts.size).into_iter().map(|i| candidates[i]).collect();
+    let mut expected = Expected::default();
+    for &d in &order {
+        let x = scored[d].expected;
+        expected.tp += x.tp;
+        expected.predicted += x.predicted;
+        expected.gold += x.gold;
+    }
+    let uncertainty = order.iter().map(|&d| scored[d].uncertainty).collect();
+    for (doc, segs) in documents.iter_mut().zip(segments) {
+        doc.segments = Some(segs);
+    }
+    let mut slots: Vec<Option<Document>> = documents.into_iter().map(Some).collect();
+    let picked = order.iter().filter_map(|&d| slots[d].take()).collect();
+    Ok(Sample { documents: picked, predicted_score: expected.f1(), uncertainty, indices: order })
+}
