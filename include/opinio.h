@@ -94,6 +94,14 @@ typedef int32_t OpinioStatus;
 #endif // __cplusplus
 
 /**
+ * A loaded extraction model, opaque to C.
+ *
+ * Thread-safe: one handle may be used by any number of threads at once. Created by
+ * `opinio_extractor_load`, released by `opinio_extractor_free`.
+ */
+typedef struct OpinioExtractor OpinioExtractor;
+
+/**
  * A loaded model, opaque to C.
  *
  * Thread-safe: one handle may be used by any number of threads at once (analysis only
@@ -172,6 +180,79 @@ int32_t opinio_analyze_batch(const OpinioModel *model,
                              OpinioProgressFn progress,
                              void *user_data,
                              char **out_json);
+
+/**
+ * Extracts the fields of a file held in memory: `len` bytes at `data`.
+ *
+ * `name` is the document's name in the response; it also tells a words file
+ * (`*.words.json`) from the rest, which are recognised by their content. Otherwise as
+ * `opinio_extract_file`. `data` is only read, and only during the call.
+ *
+ * # Safety
+ *
+ * `data` is NULL or valid for reads of `len` bytes; otherwise as `opinio_extract_file`.
+ */
+int32_t opinio_extract_bytes(const OpinioExtractor *extractor,
+                             const char *name,
+                             const uint8_t *data,
+                             size_t len,
+                             const char *options_json,
+                             char **out_json);
+
+/**
+ * Extracts the fields of the file at `path`: a PDF, an image (JPEG, PNG, TIFF, WEBP) or
+ * words read by another OCR engine (`NAME.words.json`).
+ *
+ * `options_json` may be NULL (defaults) or `{"annotated_pages": false}`; `annotated_pages`
+ * adds each page as a base64 PNG with the found fields drawn. Unknown keys are an error.
+ *
+ * On success `*out_json` receives the Studio's extraction response (one document, named
+ * after the file); free it with `opinio_string_free`. A file that reads but lacks a field
+ * is a success whose `hitl.status` is `"pending"`.
+ *
+ * Errors: `OPINIO_STATUS_NULL_ARGUMENT`, `OPINIO_STATUS_INVALID_UTF8_ARGUMENT`,
+ * `OPINIO_STATUS_IO` (no such file), `OPINIO_STATUS_MALFORMED` (a broken PDF or image, bad
+ * options), `OPINIO_STATUS_UNSUPPORTED` (not a PDF, image or words file; an encrypted PDF),
+ * `OPINIO_STATUS_LIMIT_EXCEEDED` (a decompression bomb, too many pages); `*out_json` is
+ * then NULL. Thread-safe.
+ *
+ * # Safety
+ *
+ * `extractor` is NULL or a live handle; `path` and `options_json` are NULL or
+ * NUL-terminated strings; `out_json` is NULL or writable.
+ */
+int32_t opinio_extract_file(const OpinioExtractor *extractor,
+                            const char *path,
+                            const char *options_json,
+                            char **out_json);
+
+/**
+ * Releases an extractor handle. Passing NULL does nothing.
+ *
+ * The caller must make sure no other thread is still using the handle.
+ *
+ * # Safety
+ *
+ * `extractor` is NULL or a live handle from `opinio_extractor_load`, not used afterwards.
+ */
+void opinio_extractor_free(OpinioExtractor *extractor);
+
+/**
+ * Loads the extraction model folder `dir` (e.g. `models/receipts`, `models/invoices`).
+ *
+ * On success `*out_extractor` receives a handle; release it with `opinio_extractor_free`.
+ * Load once and share the handle between threads.
+ *
+ * Errors: `OPINIO_STATUS_NULL_ARGUMENT`, `OPINIO_STATUS_INVALID_UTF8_ARGUMENT`,
+ * `OPINIO_STATUS_INVALID_ARGUMENT` (no such folder), `OPINIO_STATUS_IO`,
+ * `OPINIO_STATUS_MALFORMED` (bad manifest), `OPINIO_STATUS_UNSUPPORTED` (model format of
+ * another version); `*out_extractor` is then NULL. Thread-safe.
+ *
+ * # Safety
+ *
+ * `dir` is NULL or a NUL-terminated string; `out_extractor` is NULL or writable.
+ */
+int32_t opinio_extractor_load(const char *dir, OpinioExtractor **out_extractor);
 
 /**
  * The message of the last failed call on this thread, as UTF-8.

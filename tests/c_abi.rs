@@ -448,3 +448,84 @@ fn train_zero_shot_writes_a_loadable_model() {
     assert_eq!(call(|out| unsafe { opinio_train_zero_shot(bad.as_ptr(), out) }).0, 100);
     assert_eq!(last_error(), "no class definitions given in `classes`");
 }
+
+// ---------------------------------------------------------------------------------------
+// Extraction.
+
+fn extractor(dir: &str) -> (i32, *mut OpinioExtractor) {
+    let dir = cstring(ffi_support::repo().join(dir).to_str().unwrap());
+    let mut handle: *mut OpinioExtractor = std::ptr::dangling_mut();
+    let status = unsafe { opinio_extractor_load(dir.as_ptr(), &mut handle) };
+    (status, handle)
+}
+
+fn receipt_fixture() -> PathBuf {
+    ffi_support::repo().join("tests/fixtures/extract/receipt.words.json")
+}
+
+#[test]
+fn extraction_from_a_path_and_from_bytes_agree() {
+    let (status, handle) = extractor("models/receipts");
+    assert_eq!(status, 0, "{}", last_error());
+    let path = receipt_fixture();
+    let c_path = cstring(path.to_str().unwrap());
+    let (status, by_path) = call(|out| unsafe { opinio_extract_file(handle, c_path.as_ptr(), std::ptr::null(), out) });
+    assert_eq!(status, 0, "{}", last_error());
+    let by_path = by_path.unwrap();
+    let document = &by_path["documents"][0];
+    assert_eq!(document["name"], "receipt.words.json");
+    let total = document["matches"].as_array().unwrap().iter().find(|m| m["label"] == "total");
+    assert_eq!(total.expect("a total is found")["value"], "25.50", "{document}");
+    assert!(document.get("annotated_pages").is_none_or(|p| p.is_null()));
+
+    let bytes = std::fs::read(&path).unwrap();
+    let name = cstring("receipt.words.json");
+    let options = cstring(r#"{"annotated_pages": true}"#);
+    let (status, by_bytes) = call(|out| unsafe {
+        opinio_extract_bytes(handle, name.as_ptr(), bytes.as_ptr(), bytes.len(), options.as_ptr(), out)
+    });
+    assert_eq!(status, 0, "{}", last_error());
+    let by_bytes = by_bytes.unwrap();
+    assert_eq!(by_bytes["documents"][0]["matches"], document["matches"]);
+    assert_eq!(by_bytes["documents"][0]["annotated_pages"].as_array().map(Vec::len), Some(1));
+    unsafe { opinio_extractor_free(handle) };
+}
+
+#[test]
+fn extraction_errors_are_statuses_with_messages() {
+    let (status, handle) = extractor("models/no-such-extractor");
+    assert_ne!(status, 0);
+    assert!(handle.is_null(), "a failed load leaves the handle NULL");
+    assert!(last_error().contains("no-such-extractor"), "{}", last_error());
+
+    let (status, handle) = extractor("models/receipts");
+    assert_eq!(status, 0, "{}", last_error());
+    let missing = cstring("/no/such/receipt.pdf");
+    let (status, out) = call(|out| unsafe { opinio_extract_file(handle, missing.as_ptr(), std::ptr::null(), out) });
+    assert_eq!((status, out), (OpinioStatus::Io as i32, None), "{}", last_error());
+
+    let path = cstring(receipt_fixture().to_str().unwrap());
+    let bad_options = cstring(r#"{"annotated_page": true}"#);
+    let (status, _) = call(|out| unsafe { opinio_extract_file(handle, path.as_ptr(), bad_options.as_ptr(), out) });
+    assert_eq!(status, OpinioStatus::Malformed as i32, "{}", last_error());
+    assert!(last_error().contains("annotated_page"), "{}", last_error());
+
+    let garbage = [0x25u8, 0x50, 0x44, 0x46, 0x2d, 0x31, 0x2e, 0x37, 0x0a, 0xff, 0x00, 0x13];
+    let name = cstring("truncated.pdf");
+    let (status, out) = call(|out| unsafe {
+        opinio_extract_bytes(handle, name.as_ptr(), garbage.as_ptr(), garbage.len(), std::ptr::null(), out)
+    });
+    assert!(status != 0 && out.is_none(), "a truncated PDF is refused: status {status}");
+    assert!(!last_error().is_empty());
+
+    let (status, _) = call(|out| unsafe { opinio_extract_file(std::ptr::null(), path.as_ptr(), std::ptr::null(), out) });
+    assert_eq!(status, OpinioStatus::NullArgument as i32);
+    assert_eq!(last_error(), "argument `extractor` is null");
+    let (status, _) = call(|out| unsafe {
+        opinio_extract_bytes(handle, name.as_ptr(), std::ptr::null(), 10, std::ptr::null(), out)
+    });
+    assert_eq!(status, OpinioStatus::NullArgument as i32);
+    assert_eq!(last_error(), "argument `data` is null");
+    unsafe { opinio_extractor_free(handle) };
+    unsafe { opinio_extractor_free(std::ptr::null_mut()) };
+}

@@ -92,7 +92,7 @@ fn annotated_pages_decode_as_png() {
     assert_eq!(code, 0, "{err}");
     let pages = json["documents"][0]["annotated_pages"].as_array().unwrap();
     assert_eq!(pages.len(), 1);
-    let png = base64::decode(pages[0].as_str().unwrap()).unwrap();
+    let png = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, pages[0].as_str().unwrap()).unwrap();
     let img = image::load_from_memory_with_format(&png, image::ImageFormat::Png).unwrap();
     assert!(img.width() > 0 && img.height() > 0);
     // The words.json page has no pixels: anything not white was drawn for the matches.

@@ -9,6 +9,8 @@
 //! # Ok::<(), opinio::Error>(())
 //! ```
 
+use base64::Engine as _;
+
 use crate::extract::draw::{self, Mark};
 use crate::extract::matcher::{self, Laid};
 use crate::extract::model::ExtractionModel;
@@ -113,7 +115,7 @@ impl Extractor {
                             .map(|w| Mark { bbox: w.bbox, label: spec.label.clone() })
                     })
                     .collect();
-                encoded.push(base64::encode(draw::annotate(page, &marks)?));
+                encoded.push(base64::engine::general_purpose::STANDARD.encode(draw::annotate(page, &marks)?));
             }
             doc.annotated_pages = Some(encoded);
         }

@@ -9,7 +9,7 @@
 //! - **Strings.** Arguments are NUL-terminated UTF-8, borrowed for the call. Strings handed
 //!   out are allocated by opinio and freed with [`opinio_string_free`], never with `free()`.
 //! - **JSON** carries structured input and output, in the Studio's shapes.
-//! - **Handles** are opaque pointers ([`OpinioModel`]) released by their `_free` function;
+//! - **Handles** are opaque pointers ([`OpinioModel`], [`OpinioExtractor`]) released by their `_free` function;
 //!   they are `Send + Sync`, so one handle may be used from many threads at once.
 //! - **No undefined behaviour from bad arguments** that C can detect: NULL pointers and
 //!   invalid UTF-8 return `OPINIO_STATUS_NULL_ARGUMENT` / `..._INVALID_UTF8_ARGUMENT`, and a
@@ -19,6 +19,7 @@
 //! `OPINIO_REGENERATE_HEADER=1 cargo test --release --test c_abi header`.
 
 mod batch;
+mod extract;
 mod model;
 mod panic;
 mod segment;
@@ -29,6 +30,9 @@ mod version;
 use std::ffi::{c_char, CStr, CString};
 
 pub use batch::{opinio_analyze_batch, opinio_preview, OpinioProgressFn};
+pub use extract::{
+    opinio_extract_bytes, opinio_extract_file, opinio_extractor_free, opinio_extractor_load, OpinioExtractor,
+};
 pub use model::{opinio_analyze, opinio_model_free, opinio_model_load, opinio_model_meta, OpinioModel};
 pub use segment::opinio_segment;
 pub use status::{opinio_last_error, OpinioStatus};
