@@ -27,6 +27,8 @@ fn semeval() -> Option<PathBuf> {
 
 /// The value of `name="..."` in an XML tag.
 fn attr(tag: &str, name: &str) -> Option<String> {
+    // The first attribute follows the element name's space, which the caller split off.
+    let tag = &format!(" {tag}");
     let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
     let end = start + tag[start..].find('"')?;
     Some(unescape(&tag[start..end]))

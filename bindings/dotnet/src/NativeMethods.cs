@@ -52,6 +52,20 @@ namespace Opinio
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int opinio_train_zero_shot(byte[] optionsJson, out NativeString json);
 
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int opinio_extractor_load(byte[] dir, out ExtractorHandle extractor);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void opinio_extractor_free(IntPtr extractor);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int opinio_extract_file(ExtractorHandle extractor, byte[] path, byte[] optionsJson,
+            out NativeString json);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int opinio_extract_bytes(ExtractorHandle extractor, byte[] name, byte[] data,
+            UIntPtr len, byte[] optionsJson, out NativeString json);
+
         /// <summary>Throws the OpinioException for a non-zero status. Call it right after the
         /// failing call, on the same thread: the message is thread-local in the library.</summary>
         internal static void Check(int status)

@@ -23,6 +23,20 @@ namespace Opinio
         }
     }
 
+    /// <summary>An OpinioExtractor*, released by opinio_extractor_free.</summary>
+    internal sealed class ExtractorHandle : SafeHandle
+    {
+        private ExtractorHandle() : base(IntPtr.Zero, ownsHandle: true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.opinio_extractor_free(handle);
+            return true;
+        }
+    }
+
     /// <summary>A char* handed out by opinio, released by opinio_string_free.</summary>
     internal sealed class NativeString : SafeHandle
     {

@@ -16,6 +16,7 @@ from . import _lib
 
 __all__ = [
     "Cancelled",
+    "Extractor",
     "Model",
     "OpinioError",
     "preview",
@@ -139,16 +140,15 @@ def train_zero_shot(out, classes, type="ABSA", lang="en", name=None, labels=None
     return _call_json(_LIB.opinio_train_zero_shot, _encode(json.dumps(options)))
 
 
-class Model:
-    """A model folder, loaded once and shareable between threads.
+class _Handle:
+    """A library handle shared between threads: loaded by `load`, released by `free` once
+    no call is running on it any more (close(), the context manager, or garbage
+    collection). Methods raise ValueError once it is closed."""
 
-    Use it as a context manager or call close(); close() waits for calls running on other
-    threads to finish first. Methods raise ValueError once the model is closed.
-    """
-
-    def __init__(self, path):
+    def __init__(self, path, load, free):
         handle = _lib.ctypes.c_void_p()
-        _check(_LIB.opinio_model_load(_encode(path), _lib.ctypes.byref(handle)))
+        _check(load(_encode(path), _lib.ctypes.byref(handle)))
+        self._free = free
         self._handle = handle.value
         self._busy = 0
         self._idle = threading.Condition()
@@ -172,6 +172,42 @@ class Model:
             return _call_json(fn, handle, *args)
         finally:
             self._leave()
+
+    def close(self):
+        """Releases the handle, after any call still running on another thread."""
+        idle = getattr(self, "_idle", None)
+        if idle is None:
+            return
+        with idle:
+            while self._busy:
+                idle.wait()
+            handle, self._handle = self._handle, None
+        if handle is not None:
+            self._free(handle)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    def __repr__(self):
+        state = "closed" if self._handle is None else "open"
+        return "<opinio.%s %r (%s)>" % (type(self).__name__, self.path, state)
+
+
+class Model(_Handle):
+    """A model folder, loaded once and shareable between threads.
+
+    Use it as a context manager or call close(); close() waits for calls running on other
+    threads to finish first. Methods raise ValueError once the model is closed.
+    """
+
+    def __init__(self, path):
+        super().__init__(path, _LIB.opinio_model_load, _LIB.opinio_model_free)
 
     @property
     def meta(self):
@@ -218,27 +254,24 @@ class Model:
                 raise raised[0]
             raise
 
-    def close(self):
-        """Releases the model, after any call still running on another thread."""
-        idle = getattr(self, "_idle", None)
-        if idle is None:
-            return
-        with idle:
-            while self._busy:
-                idle.wait()
-            handle, self._handle = self._handle, None
-        if handle is not None:
-            _LIB.opinio_model_free(handle)
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc):
-        self.close()
+class Extractor(_Handle):
+    """An extraction model folder (e.g. "models/invoices"), loaded once and shareable
+    between threads; a context manager like Model."""
 
-    def __del__(self):
-        self.close()
+    def __init__(self, path):
+        super().__init__(path, _LIB.opinio_extractor_load, _LIB.opinio_extractor_free)
 
-    def __repr__(self):
-        state = "closed" if self._handle is None else "open"
-        return "<opinio.Model %r (%s)>" % (self.path, state)
+    def extract_file(self, path, annotated_pages=False):
+        """Fields of a PDF, an image or a NAME.words.json file: the Studio's extraction
+        response, {"model", "all_required_fields_found", ..., "documents": [...]}."""
+        options = _encode(json.dumps({"annotated_pages": bool(annotated_pages)}))
+        return self._call(_LIB.opinio_extract_file, _encode(path), options)
+
+    def extract_bytes(self, name, data, annotated_pages=False):
+        """As extract_file, for a file held in memory; `name` names the document (and tells
+        a *.words.json file from the rest, which are recognised by content)."""
+        data = bytes(data)
+        options = _encode(json.dumps({"annotated_pages": bool(annotated_pages)}))
+        return self._call(_LIB.opinio_extract_bytes, _encode(name), data, len(data), options)

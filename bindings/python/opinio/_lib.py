@@ -34,6 +34,13 @@ _SIGNATURES = {
     ),
     "opinio_preview": (_STATUS, [_STR, _OUT]),
     "opinio_train_zero_shot": (_STATUS, [_STR, _OUT]),
+    "opinio_extractor_load": (_STATUS, [_STR, _OUT]),
+    "opinio_extractor_free": (None, [ctypes.c_void_p]),
+    "opinio_extract_file": (_STATUS, [ctypes.c_void_p, _STR, _STR, _OUT]),
+    "opinio_extract_bytes": (
+        _STATUS,
+        [ctypes.c_void_p, _STR, ctypes.c_char_p, ctypes.c_size_t, _STR, _OUT],
+    ),
 }
 
 

@@ -127,3 +127,21 @@ def test_train_zero_shot(tmp_path):
     assert meta["classes"] == ["cleanliness", "noise"]
     with opinio.Model(tmp_path / "rooms") as m:
         assert m.analyze("The bathroom was dirty.")["type"] == "CLASS"
+
+
+def test_extractor_reads_a_words_file_from_a_path_and_from_bytes():
+    receipt = REPO / "tests" / "fixtures" / "extract" / "receipt.words.json"
+    with opinio.Extractor(REPO / "models" / "receipts") as extractor:
+        by_path = extractor.extract_file(str(receipt))
+        document = by_path["documents"][0]
+        assert document["name"] == "receipt.words.json"
+        totals = [m["value"] for m in document["matches"] if m["label"] == "total"]
+        assert totals == ["25.50"]
+        by_bytes = extractor.extract_bytes("receipt.words.json", receipt.read_bytes(), annotated_pages=True)
+        assert by_bytes["documents"][0]["matches"] == document["matches"]
+        assert len(by_bytes["documents"][0]["annotated_pages"]) == 1
+        with pytest.raises(opinio.OpinioError) as missing:
+            extractor.extract_file("/no/such/receipt.pdf")
+        assert "receipt.pdf" in str(missing.value)
+    with pytest.raises(ValueError):
+        extractor.extract_file(str(receipt))

@@ -203,7 +203,7 @@ pub fn ocr_image(image: &image::GrayImage, ppi: Option<u32>, options: &ReadOptio
 }
 
 fn image_scan(index: usize, raster: image::RgbImage) -> scan::Scan {
-    scan::Scan { index, raster, pixels_per_unit: 1.0, ppi: None }
+    scan::Scan { index, raster, pixels_per_unit: 1.0, ppi: None, size: None }
 }
 
 #[cfg(test)]

@@ -96,7 +96,8 @@ fn read_page(pdf: &Pdf, index: usize, options: &ReadOptions) -> Result<PageRead>
     }
     let (raster, scale) = render(page, options.ocr_dpi, options)?;
     let ppi = (scale * 72.0).round() as u32;
-    Ok(PageRead::Scan(Scan { index, raster, pixels_per_unit: scale, ppi: Some(ppi) }))
+    let size = Some(page.render_dimensions());
+    Ok(PageRead::Scan(Scan { index, raster, pixels_per_unit: scale, ppi: Some(ppi), size }))
 }
 
 /// The page's glyphs in points, origin top-left of the displayed (rotated, cropped) page.

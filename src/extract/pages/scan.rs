@@ -21,6 +21,9 @@ pub(crate) struct Scan {
     /// The scan's resolution when known (PDF pages are rasterised at a chosen dpi; images
     /// rarely say), so that Tesseract need not estimate it.
     pub ppi: Option<u32>,
+    /// The page's size in its own units when it has one (a PDF page's points), so that
+    /// rounding the raster to whole pixels does not change the page size.
+    pub size: Option<(f32, f32)>,
 }
 
 /// OCRs the scans, one per task, on opinio's threads; pages come back in input order.
@@ -36,7 +39,7 @@ pub(crate) fn read_all(scans: Vec<Scan>, options: &ReadOptions) -> Result<Vec<Pa
 
 /// OCRs one scan.
 pub(crate) fn read(scan: Scan, options: &ReadOptions, settings: &ocr::OcrSettings) -> Result<Page> {
-    let Scan { index, raster, pixels_per_unit, ppi } = scan;
+    let Scan { index, raster, pixels_per_unit, ppi, size } = scan;
     let gray = image::imageops::grayscale(&raster);
     let (raster, gray) = if options.deskew {
         let (raster, gray, _) = deskew::straighten(raster, gray);
@@ -53,10 +56,12 @@ pub(crate) fn read(scan: Scan, options: &ReadOptions, settings: &ocr::OcrSetting
             word.bbox = BBox::new(b.x0 / s, b.y0 / s, b.x1 / s, b.y1 / s);
         }
     }
+    let (width, height) =
+        size.unwrap_or((raster.width() as f32 / pixels_per_unit, raster.height() as f32 / pixels_per_unit));
     Ok(Page {
         index,
-        width: raster.width() as f32 / pixels_per_unit,
-        height: raster.height() as f32 / pixels_per_unit,
+        width,
+        height,
         words,
         origin: PageOrigin::Ocr,
         raster: Some(Arc::new(raster)),

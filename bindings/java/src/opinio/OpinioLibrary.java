@@ -3,6 +3,7 @@ package opinio;
 import com.sun.jna.Callback;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
 
@@ -47,4 +48,13 @@ interface OpinioLibrary extends Library {
     int opinio_preview(String path, PointerByReference outJson);
 
     int opinio_train_zero_shot(String optionsJson, PointerByReference outJson);
+
+    int opinio_extractor_load(String dir, PointerByReference outExtractor);
+
+    void opinio_extractor_free(Pointer extractor);
+
+    int opinio_extract_file(Pointer extractor, String path, String optionsJson, PointerByReference outJson);
+
+    int opinio_extract_bytes(Pointer extractor, String name, byte[] data, NativeLong len, String optionsJson,
+                             PointerByReference outJson);
 }
