@@ -324,6 +324,27 @@ int32_t opinio_model_meta(const OpinioModel *model, char **out_json);
 int32_t opinio_preview(const char *path, char **out_json);
 
 /**
+ * Ranks unlabeled documents by how much correcting them should improve `model` and
+ * returns the `size` most useful, most useful first.
+ *
+ * `request_json`: `{"documents": [{"text": "...", "id": 1}, ...], "size": 20}`.
+ * On success `*out_json` receives `{"documents": [...], "predicted_score": S}`: the picked
+ * documents segmented and tagged by the model (ids kept), and the score the model expects
+ * of its own tags on them. Free it with `opinio_string_free`.
+ *
+ * Errors: `OPINIO_STATUS_NULL_ARGUMENT`, `OPINIO_STATUS_INVALID_UTF8_ARGUMENT`,
+ * `OPINIO_STATUS_MALFORMED` (bad JSON or shape), `OPINIO_STATUS_INVALID_ARGUMENT` (`size`
+ * 0), `OPINIO_STATUS_UNSUPPORTED` (a model whose head gives no probabilities);
+ * `*out_json` is then NULL. Thread-safe.
+ *
+ * # Safety
+ *
+ * `model` is NULL or a live handle; `request_json` is NULL or a NUL-terminated string;
+ * `out_json` is NULL or writable.
+ */
+int32_t opinio_sample(const OpinioModel *model, const char *request_json, char **out_json);
+
+/**
  * Splits documents into sentences.
  *
  * `request_json`: `{"documents": [{"text": "...", "id": 1}], "lang": "en"}`; `lang` is

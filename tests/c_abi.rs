@@ -529,3 +529,25 @@ fn extraction_errors_are_statuses_with_messages() {
     unsafe { opinio_extractor_free(handle) };
     unsafe { opinio_extractor_free(std::ptr::null_mut()) };
 }
+
+#[test]
+fn sample_ranks_documents_for_a_correction_session() {
+    let request = json!({"documents": [
+        {"id": 1, "text": "The pasta was great."},
+        {"id": 2, "text": "We waited an hour for a cold pizza."},
+        {"id": 3, "text": "The pasta was great!"},
+    ], "size": 2});
+    let request = cstring(&request.to_string());
+    let (status, out) = call(|out| unsafe { opinio_sample(model(), request.as_ptr(), out) });
+    assert_eq!(status, 0, "{}", last_error());
+    let out = out.unwrap();
+    assert_eq!(out["documents"].as_array().map(Vec::len), Some(2), "{out}");
+    let score = out["predicted_score"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&score), "{score}");
+
+    let zero = cstring(r#"{"documents": [{"text": "x"}], "size": 0}"#);
+    let (status, out) = call(|out| unsafe { opinio_sample(model(), zero.as_ptr(), out) });
+    assert_eq!((status, out), (OpinioStatus::InvalidArgument as i32, None));
+    let (status, _) = call(|out| unsafe { opinio_sample(std::ptr::null(), zero.as_ptr(), out) });
+    assert_eq!(status, OpinioStatus::NullArgument as i32);
+}

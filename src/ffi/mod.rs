@@ -22,6 +22,7 @@ mod batch;
 mod extract;
 mod model;
 mod panic;
+mod sample;
 mod segment;
 mod status;
 mod train;
@@ -34,6 +35,7 @@ pub use extract::{
     opinio_extract_bytes, opinio_extract_file, opinio_extractor_free, opinio_extractor_load, OpinioExtractor,
 };
 pub use model::{opinio_analyze, opinio_model_free, opinio_model_load, opinio_model_meta, OpinioModel};
+pub use sample::opinio_sample;
 pub use segment::opinio_segment;
 pub use status::{opinio_last_error, OpinioStatus};
 pub use train::opinio_train_zero_shot;

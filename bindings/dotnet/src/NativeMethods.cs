@@ -53,6 +53,9 @@ namespace Opinio
         internal static extern int opinio_train_zero_shot(byte[] optionsJson, out NativeString json);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int opinio_sample(ModelHandle model, byte[] requestJson, out NativeString json);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int opinio_extractor_load(byte[] dir, out ExtractorHandle extractor);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

@@ -221,6 +221,12 @@ class Model(_Handle):
         request = {"documents": _documents(docs), "split": bool(split)}
         return self._call(_LIB.opinio_analyze, _encode(json.dumps(request)))
 
+    def sample(self, docs, size):
+        """The `size` documents (strings or dicts) a correction session should show, most
+        useful first: {"documents": [...], "predicted_score": S}."""
+        request = {"documents": _documents(docs), "size": int(size)}
+        return self._call(_LIB.opinio_sample, _encode(json.dumps(request)))
+
     def analyze_file(self, path, split=True, progress=None, column=None, column_name=None,
                      header_first=False, meta=False, chunk_size=None):
         """Analyses every document of a CSV, TXT, JSON, JSONL or XLSX file.

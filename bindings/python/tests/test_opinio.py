@@ -145,3 +145,15 @@ def test_extractor_reads_a_words_file_from_a_path_and_from_bytes():
         assert "receipt.pdf" in str(missing.value)
     with pytest.raises(ValueError):
         extractor.extract_file(str(receipt))
+
+
+def test_sample_picks_the_requested_number_most_useful_first():
+    docs = ["The pasta was great.", "Service?", "We waited an hour for a cold pizza.",
+            "The room was loud but the staff were kind."]
+    with opinio.Model(MODEL) as model:
+        picked = model.sample(docs, 2)
+        assert len(picked["documents"]) == 2
+        assert 0.0 <= picked["predicted_score"] <= 1.0
+        assert {d["text"] for d in picked["documents"]} <= set(docs)
+        with pytest.raises(opinio.OpinioError):
+            model.sample(docs, 0)
