@@ -30,6 +30,8 @@ mod json;
 mod jsonl;
 mod lines;
 mod object;
+
+pub(crate) use object::kind as json_kind;
 mod table;
 mod txt;
 mod xlsx;

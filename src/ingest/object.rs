@@ -87,7 +87,8 @@ impl ObjectMapper {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
+/// What a JSON value is, for messages: `"got a string"`.
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::check::Builder;
 use super::{IssueKind, Record};
+use crate::ingest::json_kind;
 use crate::schema::Tag;
 
 /// The property that marks a record as a labeled document.
@@ -28,7 +29,7 @@ pub(super) fn add(b: &mut Builder<'_>, index: usize, mut record: Record) {
     let segments = match record.meta.remove(SEGMENTS) {
         Some(Value::Array(items)) => items,
         Some(other) => {
-            let msg = format!("\"segments\" must be an array of segments, got {}", kind(&other));
+            let msg = format!("\"segments\" must be an array of segments, got {}", json_kind(&other));
             b.issue(IssueKind::Unreadable, Some(line), msg);
             return;
         }
@@ -80,17 +81,6 @@ fn code_points(text: &str, start: usize, end: usize) -> Option<&str> {
     let from = idx.nth(start)?;
     let to = if end == start { from } else { idx.nth(end - start - 1)? };
     Some(&text[from..to])
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]
