@@ -49,6 +49,7 @@ pub mod model;
 pub mod parallel;
 pub mod schema;
 pub mod segment;
+pub mod train;
 
 pub use error::{Error, ErrorKind, Result};
 pub use language::Language;

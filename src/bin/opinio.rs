@@ -172,11 +172,22 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
         Command::Train { model_type, train, test, classes, base, lang, name, out: dir } => {
             let model_type: ModelType = model_type.parse()?;
             let language: Language = lang.parse()?;
-            if train.is_some() || test.is_some() {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    "training from labeled documents is not in this build yet; pass --classes without --train for a zero-shot model",
-                ));
+            if let Some(train) = train {
+                let name = name.unwrap_or_else(|| {
+                    dir.file_name().map_or("model".into(), |n| n.to_string_lossy().into_owned())
+                });
+                let examples = opinio::train::data::read_labeled(&train)?;
+                let test = test.map(|t| opinio::train::data::read_labeled(&t)).transpose()?;
+                let options =
+                    opinio::train::TrainOptions { base, name, language, ..opinio::train::TrainOptions::new(model_type) };
+                let trained = train_with_progress(&examples, test.as_deref(), &options)?;
+                let mut built = trained.model;
+                built.save(&dir)?;
+                write_value(out, built.meta())?;
+                return Ok(None);
+            }
+            if test.is_some() {
+                return Err(Error::invalid_argument("--test needs --train"));
             }
             let Some(classes) = classes else {
                 return Err(Error::invalid_argument("pass --classes FILE (zero-shot) or --train FILE"));
@@ -200,6 +211,29 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             Ok(None)
         }
     }
+}
+
+/// Trains with a progress line and a summary on stderr when it is a terminal.
+fn train_with_progress(
+    examples: &[opinio::train::Example],
+    test: Option<&[opinio::train::Example]>,
+    options: &opinio::train::TrainOptions,
+) -> Result<opinio::train::Trained, Error> {
+    use std::io::IsTerminal;
+    let show = io::stderr().is_terminal();
+    let trained = opinio::train::train(examples, test, options, |p| {
+        if show {
+            eprint!("\rtraining: epoch {}, step {}/{} ({:.0}%), loss {:.4}, {:.0} s   ", p.epoch, p.step, p.steps, p.percent(), p.loss, p.seconds);
+        }
+        Control::Continue
+    })?;
+    if show {
+        eprintln!(
+        "\ntrained on {} segments in {:.1} s; on {} held-out segments: detection F1 {:.3}, joint F1 {:.3}",
+        trained.train_size, trained.train_seconds, trained.eval_size, trained.scores.detection.f1, trained.scores.joint.f1
+        );
+    }
+    Ok(trained)
 }
 
 /// Streams the ad-hoc analysis response of every record through the batch runner, with a
