@@ -62,7 +62,7 @@ impl TrainHead {
         let scale = 1.0 / (h as f64).sqrt();
         // scores [B, C, T]: each class's query against every token, padding masked.
         let q = self.vars[0].as_tensor();
-        let scores = (states.reshape((b * t, h))?.matmul(&q.t()?)?.reshape((b, t, c))?.transpose(1, 2)? * scale)?;
+        let scores = (states.reshape((b * t, h))?.matmul(&q.t()?.contiguous()?)?.reshape((b, t, c))?.transpose(1, 2)? * scale)?;
         let bias = ((mask - 1.0)? * 10000.0)?.reshape((b, 1, t))?;
         let weights = softmax(&scores.broadcast_add(&bias)?.contiguous()?)?;
         let pooled = weights.matmul(states)?; // [B, C, H]
