@@ -4,7 +4,9 @@
 #
 #   scripts/build-restaurants.sh [MAMS_DIR]     # MAMS_DIR holds MAMS-ACSA_train.xml and _val.xml
 #
-# MAMS_DIR defaults to ../shared/data/mams. Needs python3 (standard library) and cargo.
+# MAMS_DIR defaults to ../shared/data/mams; EPOCHS (default 4) sets the passes. Needs python3
+# (standard library) and cargo. The binary is the dev profile at opt-level 2: dependencies are
+# already optimised there, so only opinio itself is rebuilt.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 mams="${1:-$root/../shared/data/mams}"
@@ -14,9 +16,9 @@ trap 'rm -rf "$work"' EXIT
 python3 "$root/scripts/acsa_to_jsonl.py" "$mams/MAMS-ACSA_train.xml" > "$work/train.jsonl"
 python3 "$root/scripts/acsa_to_jsonl.py" "$mams/MAMS-ACSA_val.xml" > "$work/val.jsonl"
 
-cargo build --release --bin opinio --manifest-path "$root/Cargo.toml"
+CARGO_PROFILE_DEV_OPT_LEVEL=2 cargo build --bin opinio --manifest-path "$root/Cargo.toml"
 rm -rf "$root/models/restaurants.new"
-time "$root/target/release/opinio" train --type ABSA --name restaurants \
+time "$root/target/debug/opinio" train --type ABSA --name restaurants --epochs "${EPOCHS:-4}" \
   --train "$work/train.jsonl" --test "$work/val.jsonl" \
   --out "$root/models/restaurants.new" > "$work/meta.json"
 # Keep the hand-written README across rebuilds.

@@ -68,6 +68,9 @@ enum Command {
         /// The model's name (default: the output folder's name).
         #[arg(long)]
         name: Option<String>,
+        /// Passes over the training set (with --train; default 4).
+        #[arg(long)]
+        epochs: Option<usize>,
         /// The model folder to write.
         #[arg(long)]
         out: PathBuf,
@@ -169,7 +172,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             let model = Model::load(&model)?;
             analyze(out, &model, split, &input)
         }
-        Command::Train { model_type, train, test, classes, base, lang, name, out: dir } => {
+        Command::Train { model_type, train, test, classes, base, lang, name, epochs, out: dir } => {
             let model_type: ModelType = model_type.parse()?;
             let language: Language = lang.parse()?;
             if let Some(train) = train {
@@ -178,8 +181,9 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 });
                 let examples = opinio::train::data::read_labeled(&train)?;
                 let test = test.map(|t| opinio::train::data::read_labeled(&t)).transpose()?;
-                let options =
-                    opinio::train::TrainOptions { base, name, language, ..opinio::train::TrainOptions::new(model_type) };
+                let defaults = opinio::train::TrainOptions::new(model_type);
+                let epochs = epochs.unwrap_or(defaults.epochs);
+                let options = opinio::train::TrainOptions { base, name, language, epochs, ..defaults };
                 let trained = train_with_progress(&examples, test.as_deref(), &options)?;
                 let mut built = trained.model;
                 built.save(&dir)?;
@@ -213,7 +217,8 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
     }
 }
 
-/// Trains with a progress line and a summary on stderr when it is a terminal.
+/// Trains with progress on stderr (a live line on a terminal, else a line every 10 steps) and
+/// a summary.
 fn train_with_progress(
     examples: &[opinio::train::Example],
     test: Option<&[opinio::train::Example]>,
@@ -222,17 +227,19 @@ fn train_with_progress(
     use std::io::IsTerminal;
     let show = io::stderr().is_terminal();
     let trained = opinio::train::train(examples, test, options, |p| {
+        let line = format!("training: epoch {}, step {}/{} ({:.0}%), loss {:.4}, {:.0} s", p.epoch, p.step, p.steps, p.percent(), p.loss, p.seconds);
         if show {
-            eprint!("\rtraining: epoch {}, step {}/{} ({:.0}%), loss {:.4}, {:.0} s   ", p.epoch, p.step, p.steps, p.percent(), p.loss, p.seconds);
+            eprint!("\r{line}   ");
+        } else if p.step % 10 == 0 || p.step == p.steps {
+            // Logs of long runs get a line every 10 steps.
+            eprintln!("{line}");
         }
         Control::Continue
     })?;
-    if show {
-        eprintln!(
+    eprintln!(
         "\ntrained on {} segments in {:.1} s; on {} held-out segments: detection F1 {:.3}, joint F1 {:.3}",
         trained.train_size, trained.train_seconds, trained.eval_size, trained.scores.detection.f1, trained.scores.joint.f1
-        );
-    }
+    );
     Ok(trained)
 }
 
