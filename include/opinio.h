@@ -378,6 +378,40 @@ int32_t opinio_segment(const char *request_json, char **out_json);
 void opinio_string_free(char *s);
 
 /**
+ * Fine-tunes a model on labeled data (the encoder with per-class heads, on the CPU, as
+ * `opinio train --train`), scores it and writes its folder.
+ *
+ * `options_json`: `{"type": "ABSA", "train": "train.jsonl", "out": "models/mine"}` plus,
+ * optionally, `"test"` (a labeled file to score on; default: 10% of `train` held out),
+ * `"column_mapping"` (the Studio's `{"text": ..., "class"/"aspect": ..., "label": ...}` for
+ * CSV/TXT/JSON/JSONL/XLSX rows), `"header_first"` (default true), `"lang"` (`"en"`),
+ * `"name"` (the folder's name), `"base"` (the shipped encoder), `"epochs"` (4), `"seed"`
+ * (42; a seed gives the same model every time).
+ *
+ * `progress` may be NULL. Otherwise it is called with `user_data` after every training
+ * step with the percent done and the steps done; returning non-zero cancels, and the call
+ * fails with `OPINIO_STATUS_CANCELLED` without writing `out`.
+ *
+ * On success `*out_json` receives the new model's metadata with its `score` and `metrics`;
+ * load the folder with `opinio_model_load`. Free the string with `opinio_string_free`.
+ *
+ * Errors: `OPINIO_STATUS_NULL_ARGUMENT`, `OPINIO_STATUS_INVALID_UTF8_ARGUMENT`,
+ * `OPINIO_STATUS_MALFORMED` (bad options or labeled file), `OPINIO_STATUS_INVALID_ARGUMENT`
+ * (unknown type, too little data), `OPINIO_STATUS_IO`, `OPINIO_STATUS_CANCELLED`;
+ * `*out_json` is then NULL. Training uses every core; calls may run in parallel, but two
+ * calls must not write the same folder.
+ *
+ * # Safety
+ *
+ * `options_json` is NULL or a NUL-terminated string; `out_json` is NULL or writable;
+ * `progress`, if set, is safe to call with `user_data`.
+ */
+int32_t opinio_train(const char *options_json,
+                     OpinioProgressFn progress,
+                     void *user_data,
+                     char **out_json);
+
+/**
  * Builds a zero-shot model from class definitions and writes its folder.
  *
  * `options_json`: `{"type": "ABSA", "classes": "classes.json", "out": "models/mine",

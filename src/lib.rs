@@ -50,8 +50,10 @@ pub mod language;
 pub mod limits;
 pub mod model;
 pub mod parallel;
+pub mod rng;
 pub mod schema;
 pub mod segment;
+pub mod train;
 
 pub use error::{Error, ErrorKind, Result};
 pub use language::Language;

@@ -267,6 +267,7 @@ fn null_arguments_are_statuses_naming_the_argument() {
         ("path", Box::new(|out| unsafe { opinio_preview(null, out) })),
         ("path", Box::new(|out| unsafe { opinio_analyze_batch(model(), null, null, None, null_mut(), out) })),
         ("options_json", Box::new(|out| unsafe { opinio_train_zero_shot(null, out) })),
+        ("options_json", Box::new(|out| unsafe { opinio_train(null, None, null_mut(), out) })),
     ];
     for (name, f) in cases {
         let (status, out) = call(f);
@@ -447,6 +448,50 @@ fn train_zero_shot_writes_a_loadable_model() {
     let bad = cstring(r#"{"type": "ABSA", "classes": [], "out": "/tmp/x"}"#);
     assert_eq!(call(|out| unsafe { opinio_train_zero_shot(bad.as_ptr(), out) }).0, 100);
     assert_eq!(last_error(), "no class definitions given in `classes`");
+}
+
+#[test]
+fn train_fine_tunes_reports_every_step_and_cancels_without_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("mine");
+    let labeled = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/labeled/reviews_absa.csv");
+    let options = |out: &Path| {
+        cstring(
+            &json!({
+                "type": "ABSA", "train": labeled, "out": out, "epochs": 1, "name": "Mine", "seed": 3,
+                "column_mapping": {"text": "review", "aspect": "aspect", "label": "sentiment"}
+            })
+            .to_string(),
+        )
+    };
+    let request = options(&out_dir);
+    let mut progress: (Vec<(f64, u64)>, u64) = (Vec::new(), u64::MAX);
+    let user_data = (&mut progress as *mut (Vec<(f64, u64)>, u64)).cast::<c_void>();
+    let (status, meta) = call(|out| unsafe { opinio_train(request.as_ptr(), Some(record_progress), user_data, out) });
+    assert_eq!(status, 0, "{}", last_error());
+    let meta = meta.unwrap();
+    assert_eq!((meta["name"].clone(), meta["type"].clone()), (json!("Mine"), json!("ABSA")));
+    assert!(meta["score"].as_f64().is_some_and(|s| (0.0..=1.0).contains(&s)), "{meta}");
+    let steps: Vec<u64> = progress.0.iter().map(|p| p.1).collect();
+    assert_eq!(steps, (1..=steps.len() as u64).collect::<Vec<_>>(), "one call per step");
+    assert_eq!(progress.0.last().map(|p| p.0), Some(100.0));
+    let dir_c = cstring(out_dir.to_str().unwrap());
+    let mut handle: *mut OpinioModel = std::ptr::null_mut();
+    assert_eq!(unsafe { opinio_model_load(dir_c.as_ptr(), &mut handle) }, 0, "{}", last_error());
+    unsafe { opinio_model_free(handle) };
+
+    let cancelled_dir = dir.path().join("cancelled");
+    let request = options(&cancelled_dir);
+    let mut progress: (Vec<(f64, u64)>, u64) = (Vec::new(), 1);
+    let user_data = (&mut progress as *mut (Vec<(f64, u64)>, u64)).cast::<c_void>();
+    let (status, out) = call(|out| unsafe { opinio_train(request.as_ptr(), Some(record_progress), user_data, out) });
+    assert_eq!((status, out), (OpinioStatus::Cancelled as i32, None));
+    assert!(last_error().contains("cancelled at step 1"), "{}", last_error());
+    assert!(!cancelled_dir.exists());
+
+    let unknown = cstring(r#"{"type": "ABSA", "train": "x.csv", "out": "/tmp/x", "epoch": 2}"#);
+    assert_eq!(call(|out| unsafe { opinio_train(unknown.as_ptr(), None, null_mut(), out) }).0, OpinioStatus::Malformed as i32);
+    assert!(last_error().contains("epoch"), "{}", last_error());
 }
 
 // ---------------------------------------------------------------------------------------

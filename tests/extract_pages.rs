@@ -245,6 +245,25 @@ fn a_skewed_jpeg_scan_is_straightened_and_read() {
 }
 
 #[test]
+fn upside_down_and_sideways_scans_are_turned_upright() {
+    let scan = render(&invoice_pdf(), 0, 300.0);
+    let upside_down = image::imageops::rotate180(&scan);
+    let pages = read_bytes("upside-down.png", &png(&upside_down)).unwrap();
+    assert_ocr_found(&pages[0], OCR_KEYS);
+    assert_eq!((pages[0].width, pages[0].height), (scan.width() as f32, scan.height() as f32));
+    // Boxes on the upright page: "Total" at x = 60 pt = 250 px, as in the upright scan.
+    assert!((word(&pages[0], "Total").bbox.x0 - 250.0).abs() < 15.0, "{:?}", word(&pages[0], "Total").bbox);
+    // Lying on its side: read turned, so the page is as tall as the upright scan.
+    let sideways = image::imageops::rotate270(&scan);
+    let pages = read_bytes("sideways.png", &png(&sideways)).unwrap();
+    assert_ocr_found(&pages[0], OCR_KEYS);
+    assert_eq!((pages[0].width, pages[0].height), (scan.width() as f32, scan.height() as f32));
+    assert!((word(&pages[0], "Total").bbox.x0 - 250.0).abs() < 15.0, "{:?}", word(&pages[0], "Total").bbox);
+    let raster = pages[0].raster.as_ref().expect("raster kept");
+    assert_eq!(raster.dimensions(), scan.dimensions(), "the annotated raster is the upright one");
+}
+
+#[test]
 fn a_scanned_pdf_without_text_is_rendered_and_ocred() {
     let gray = image::imageops::grayscale(&render(&invoice_pdf(), 0, 200.0));
     let pdf = pdf_with_images(&[gray], A4);

@@ -5,17 +5,16 @@
 //! repository); skips with a note without it. The data are converted in memory to the
 //! Studio's labeled documents and never written into the repository.
 //!
-//! The trainer is a closure ([`opinio::correct::experiment::compare`]): until the fine-tuning
-//! trainer lands, it is a few-shot prototype model (class and sentiment prototypes are the
-//! means of the labeled examples, [`Model::zero_shot`] with the examples as definitions).
+//! The trainer is the fine-tuning one ([`opinio::train`], default settings, the run's seed),
+//! as `opinio train` runs it. About 10 minutes on 2 cores: 9 trainings and 9 evaluations.
 
 use std::path::{Path, PathBuf};
 
 use opinio::correct::experiment::{compare, ExperimentOptions};
-use opinio::encode::Encoder;
 use opinio::labeled::{self, LabeledOptions, LabeledSet};
-use opinio::schema::{Class, ModelType, Tag};
-use opinio::{model, Language, Model, Result};
+use opinio::schema::ModelType;
+use opinio::train::{self, Control, TrainOptions};
+use opinio::{Model, Result};
 
 fn semeval() -> Option<PathBuf> {
     let shared = std::env::var_os("OPINIO_SHARED")
@@ -67,35 +66,12 @@ fn to_labeled_jsonl(xml: &str) -> String {
     out
 }
 
-/// The stand-in trainer: prototypes from the labeled examples.
-fn prototype_trainer(set: &LabeledSet, _seed: u64) -> Result<Model> {
-    let encoder = model::load_encoder(Encoder::default_model_dir())?;
-    let examples = |keep: &dyn Fn(&Tag) -> bool| -> Option<String> {
-        let texts: Vec<String> = set
-            .segments
-            .iter()
-            .filter(|s| s.tags.iter().any(|t| keep(t)))
-            .map(|s| s.text.replace('\n', " "))
-            .collect();
-        (!texts.is_empty()).then(|| texts.join("\n"))
-    };
-    let classes: Vec<Class> = set
-        .classes
-        .iter()
-        .filter_map(|c| {
-            let example = examples(&|t: &Tag| t.class.as_deref() == Some(c.as_str()))?;
-            Some(Class { name: c.clone(), example: Some(example), ..Class::default() })
-        })
-        .collect();
-    let labels: Vec<Class> = ["POS", "NEG", "NEU"]
-        .iter()
-        .map(|l| {
-            let mut def = opinio::heads::sentiment_definitions().into_iter().find(|d| d.name == *l).unwrap_or_else(|| Class::new(*l));
-            def.example = examples(&|t: &Tag| t.label.as_deref() == Some(*l)).or(def.example);
-            def
-        })
-        .collect();
-    Model::zero_shot(encoder, ModelType::Absa, "few-shot prototypes", Language::En, classes, labels)
+/// `opinio train` with its defaults and the run's seed. The experiment scores on its own
+/// held-out set, so the trainer's score is taken on the training set itself (no share of the
+/// few labeled segments is held back).
+fn fine_tuning_trainer(set: &LabeledSet, seed: u64) -> Result<Model> {
+    let options = TrainOptions { seed, ..TrainOptions::new(ModelType::Absa) };
+    Ok(train::train(set, Some(set), &options, |_| Control::Continue)?.model)
 }
 
 #[test]
@@ -112,7 +88,7 @@ fn sampled_beats_random_on_semeval_split() {
     eprintln!("semeval train: {} segments, {} issues, classes {:?}", set.segments.len(), set.issues.len(), set.classes);
     let split = labeled::split(&set, 0.2, 2014).unwrap();
     let opts = ExperimentOptions { start: 200, add: 200, seeds: vec![1, 2, 3] };
-    let outcomes = compare(&split.train, &split.held_out, &opts, prototype_trainer).unwrap();
+    let outcomes = compare(&split.train, &split.held_out, &opts, fine_tuning_trainer).unwrap();
     for o in &outcomes {
         eprintln!("seed {}: base {:.4}, +200 random {:.4}, +200 sampled {:.4}", o.seed, o.base, o.random, o.sampled);
     }

@@ -51,12 +51,14 @@ enum Command {
         /// The model type: ABSA, CLASS, LABEL or CLASSLABEL.
         #[arg(long = "type")]
         model_type: String,
-        /// Labeled documents to train on.
+        /// Labeled data to train on: the Studio's labeled documents, or a flat file.
         #[arg(long)]
         train: Option<PathBuf>,
-        /// Labeled documents to test on.
+        /// Labeled data to test on (default: 10% of --train held out, whole documents).
         #[arg(long)]
         test: Option<PathBuf>,
+        #[command(flatten)]
+        labeled: LabeledArgs,
         /// Class definitions: the seed's class list (JSON) or a CSV with name, description, example.
         #[arg(long)]
         classes: Option<PathBuf>,
@@ -69,6 +71,9 @@ enum Command {
         /// The model's name (default: the output folder's name).
         #[arg(long)]
         name: Option<String>,
+        /// Passes over the training set (with --train; default 4).
+        #[arg(long)]
+        epochs: Option<usize>,
         /// The model folder to write.
         #[arg(long)]
         out: PathBuf,
@@ -89,12 +94,8 @@ enum Command {
         /// The model folder.
         #[arg(long)]
         model: PathBuf,
-        /// The Studio's column_mapping as JSON, e.g. '{"text": "review", "aspect": 1, "label": 2}'.
-        #[arg(long)]
-        column_mapping: Option<String>,
-        /// CSV/XLSX: the first row is data, not a header (map columns by index then).
-        #[arg(long)]
-        no_header: bool,
+        #[command(flatten)]
+        labeled: LabeledArgs,
         /// The labeled file: the Studio's labeled documents, or a flat file.
         file: PathBuf,
     },
@@ -222,14 +223,26 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             let model = Model::load(&model)?;
             analyze(out, &model, split, &input)
         }
-        Command::Train { model_type, train, test, classes, base, lang, name, out: dir } => {
+        Command::Train { model_type, train, test, labeled, classes, base, lang, name, epochs, out: dir } => {
             let model_type: ModelType = model_type.parse()?;
             let language: Language = lang.parse()?;
-            if train.is_some() || test.is_some() {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    "training from labeled documents is not in this build yet; pass --classes without --train for a zero-shot model",
-                ));
+            if let Some(train) = train {
+                let name = name.unwrap_or_else(|| {
+                    dir.file_name().map_or("model".into(), |n| n.to_string_lossy().into_owned())
+                });
+                let train = labeled.read(&train, model_type)?;
+                let test = test.map(|t| labeled.read(&t, model_type)).transpose()?;
+                let defaults = opinio::train::TrainOptions::new(model_type);
+                let epochs = epochs.unwrap_or(defaults.epochs);
+                let options = opinio::train::TrainOptions { base, name, language, epochs, ..defaults };
+                let trained = train_with_progress(&train, test.as_ref(), &options)?;
+                let mut built = trained.model;
+                built.save(&dir)?;
+                write_value(out, built.meta())?;
+                return Ok(None);
+            }
+            if test.is_some() {
+                return Err(Error::invalid_argument("--test needs --train"));
             }
             let Some(classes) = classes else {
                 return Err(Error::invalid_argument("pass --classes FILE (zero-shot) or --train FILE"));
@@ -304,20 +317,9 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             write_value(out, &value)?;
             Ok((bad > 0).then_some(Partial(bad)))
         }
-        Command::Evaluate { model, column_mapping, no_header, file } => {
-            use opinio::labeled::{self, ColumnMapping, LabeledOptions};
+        Command::Evaluate { model, labeled, file } => {
             let model = Model::load(&model)?;
-            let mut opts = LabeledOptions::new(model.meta().model_type);
-            if let Some(m) = column_mapping {
-                let v: Value = serde_json::from_str(&m)
-                    .map_err(|e| Error::invalid_argument(format!("--column-mapping is not JSON: {e}")))?;
-                opts.mapping = Some(ColumnMapping::from_json(&v)?);
-            }
-            opts.ingest.header_first = !no_header;
-            let set = labeled::read(&file, &opts)?;
-            for issue in &set.issues {
-                eprintln!("opinio: {issue}");
-            }
+            let set = labeled.read(&file, model.meta().model_type)?;
             let metrics = opinio::evaluate::evaluate(&model, &set)?;
             let issues: Vec<String> = set.issues.iter().map(ToString::to_string).collect();
             let meta = model.meta();
@@ -334,6 +336,68 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             Ok(None)
         }
     }
+}
+
+/// How labeled files are read (`train`, `evaluate`).
+#[derive(Args, Debug)]
+struct LabeledArgs {
+    /// The Studio's column_mapping as JSON, e.g. '{"text": "review", "aspect": 1, "label": 2}'.
+    #[arg(long)]
+    column_mapping: Option<String>,
+    /// CSV/XLSX: the first row is data, not a header (map columns by index then).
+    #[arg(long)]
+    no_header: bool,
+}
+
+impl LabeledArgs {
+    /// Reads `file` for a `model_type` model; every problem found goes to stderr.
+    fn read(&self, file: &Path, model_type: ModelType) -> Result<opinio::labeled::LabeledSet, Error> {
+        use opinio::labeled::{self, LabeledOptions};
+        let mapping: Option<Value> = match &self.column_mapping {
+            Some(m) => Some(
+                serde_json::from_str(m)
+                    .map_err(|e| Error::invalid_argument(format!("--column-mapping is not JSON: {e}")))?,
+            ),
+            None => None,
+        };
+        let opts = LabeledOptions::new(model_type).with_columns(mapping.as_ref(), !self.no_header)?;
+        let set = labeled::read(file, &opts)?;
+        for issue in &set.issues {
+            eprintln!("opinio: {issue}");
+        }
+        Ok(set)
+    }
+}
+
+/// Trains with progress on stderr (a live line on a terminal, else a line every 10 steps) and
+/// a summary.
+fn train_with_progress(
+    train: &opinio::labeled::LabeledSet,
+    test: Option<&opinio::labeled::LabeledSet>,
+    options: &opinio::train::TrainOptions,
+) -> Result<opinio::train::Trained, Error> {
+    use std::io::IsTerminal;
+    let show = io::stderr().is_terminal();
+    let trained = opinio::train::train(train, test, options, |p| {
+        let line = format!("training: epoch {}, step {}/{} ({:.0}%), loss {:.4}, {:.0} s", p.epoch, p.step, p.steps, p.percent(), p.loss, p.seconds);
+        if show {
+            eprint!("\r{line}   ");
+        } else if p.step % 10 == 0 || p.step == p.steps {
+            // Logs of long runs get a line every 10 steps.
+            eprintln!("{line}");
+        }
+        Control::Continue
+    })?;
+    let m = &trained.metrics;
+    let detection = m.detection.map_or(f64::NAN, |d| d.micro.f1);
+    eprintln!(
+        "\ntrained on {} segments in {:.1} s; on {} held-out segments: detection micro-F1 {detection:.3}, score {:.3}",
+        trained.train_size,
+        trained.train_seconds,
+        trained.eval_size,
+        opinio::evaluate::headline(m).unwrap_or(f64::NAN)
+    );
+    Ok(trained)
 }
 
 /// Streams the ad-hoc analysis response of every record through the batch runner, with a

@@ -8,7 +8,8 @@
 
 use super::{sample, SampleOptions};
 use crate::evaluate::{evaluate, headline};
-use crate::labeled::{LabeledSet, SplitMix64};
+use crate::labeled::LabeledSet;
+use crate::rng::SplitMix64;
 use crate::schema::Document;
 use crate::{Error, Model, Result};
 
@@ -73,10 +74,7 @@ where
 /// `0..n` in a seeded random order.
 fn shuffled(n: usize, seed: u64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
-    let mut rng = SplitMix64(seed ^ 0x5EED);
-    for i in (1..n).rev() {
-        order.swap(i, (rng.next() % (i as u64 + 1)) as usize);
-    }
+    SplitMix64::new(seed ^ 0x5EED).shuffle(&mut order);
     order
 }
 

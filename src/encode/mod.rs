@@ -41,6 +41,7 @@
 
 mod batch;
 pub mod model;
+pub mod onnx;
 pub mod pool;
 pub mod tokenize;
 
@@ -141,6 +142,28 @@ impl Encoder {
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))?;
         tokenizer.set_max_tokens(options.max_tokens)?;
         let plan = Plan::load(dir.join("model.onnx"))?;
+        Ok(Encoder { tokenizer: Arc::new(tokenizer), plan, options: options.clone(), dir: dir.to_path_buf() })
+    }
+
+    /// Loads the model folder `dir` with the values of some of its graph's initialisers
+    /// replaced (`weights`: initialiser name → f32 values, e.g. a fine-tuned encoder).
+    ///
+    /// The graph is patched in memory and planned as usual: a trained model runs on the same
+    /// tract path as its base. A name the graph does not have, or a size that differs, is an
+    /// [`ErrorKind::Malformed`] error.
+    pub fn load_patched(
+        dir: impl AsRef<Path>,
+        weights: &std::collections::HashMap<String, Vec<f32>>,
+        options: &EncoderOptions,
+    ) -> Result<Encoder> {
+        let dir = dir.as_ref();
+        check_batch_size(options.batch_size)?;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))?;
+        tokenizer.set_max_tokens(options.max_tokens)?;
+        let path = dir.join("model.onnx");
+        let mut proto = onnx::read_proto(&path)?;
+        onnx::patch_proto(&mut proto, weights).map_err(|e| e.with_path(&path))?;
+        let plan = model::OnnxGraph::from_proto(&proto, &path)?.optimize()?.into_plan()?;
         Ok(Encoder { tokenizer: Arc::new(tokenizer), plan, options: options.clone(), dir: dir.to_path_buf() })
     }
 

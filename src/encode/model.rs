@@ -117,6 +117,20 @@ impl OnnxGraph {
         let model = tract_onnx::onnx()
             .model_for_path(path)
             .map_err(|e| tract_error(ErrorKind::Malformed, "onnx model does not load", path, e))?;
+        OnnxGraph::from_model(model, path)
+    }
+
+    /// Builds the graph from a protobuf already in memory (a base graph whose initialisers
+    /// were replaced by fine-tuned weights); `path` names it in errors.
+    pub fn from_proto(proto: &tract_onnx::pb::ModelProto, path: impl AsRef<Path>) -> Result<OnnxGraph> {
+        let path = path.as_ref();
+        let model = tract_onnx::onnx()
+            .model_for_proto_model(proto)
+            .map_err(|e| tract_error(ErrorKind::Malformed, "onnx model does not load", path, e))?;
+        OnnxGraph::from_model(model, path)
+    }
+
+    fn from_model(model: InferenceModel, path: &Path) -> Result<OnnxGraph> {
         let mut inputs = Vec::new();
         for outlet in
             model.input_outlets().map_err(|e| tract_error(ErrorKind::Malformed, "onnx inputs", path, e))?

@@ -38,7 +38,7 @@ pub use model::{opinio_analyze, opinio_model_free, opinio_model_load, opinio_mod
 pub use sample::opinio_sample;
 pub use segment::opinio_segment;
 pub use status::{opinio_last_error, OpinioStatus};
-pub use train::opinio_train_zero_shot;
+pub use train::{opinio_train, opinio_train_zero_shot};
 pub use version::{opinio_version, OPINIO_ABI_VERSION};
 
 use panic::guard_void;

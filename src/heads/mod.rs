@@ -15,11 +15,14 @@
 //! description, example), it compares segments with them in embedding space, with
 //! thresholds calibrated on reference text ([`calibrate`]).
 
+mod attention;
 pub mod calibrate;
 pub mod lexicon;
 mod math;
 mod prototype;
 
+pub use attention::{AttentionHead, AttentionParams, DETECTION_THRESHOLD};
+pub(crate) use attention::{f16_to_f32, f32_to_f16, read_f32_tensors};
 pub use prototype::{sentiment_definitions, PrototypeHead, PrototypeParams};
 
 use crate::schema::{ModelType, Tag};

@@ -33,7 +33,7 @@ mod mapping;
 mod split;
 
 pub use mapping::ColumnMapping;
-pub use split::{split, Split, SplitMix64};
+pub use split::{split, Split};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -65,6 +65,14 @@ impl LabeledOptions {
     /// Options for `model_type` with everything else at its default.
     pub fn new(model_type: ModelType) -> Self {
         LabeledOptions { model_type, mapping: None, classes: None, labels: None, ingest: Default::default() }
+    }
+
+    /// Sets the column mapping from the Studio's `column_mapping` JSON object and whether a
+    /// flat file's first row is a header (the Studio's `header_first`).
+    pub fn with_columns(mut self, column_mapping: Option<&serde_json::Value>, header_first: bool) -> Result<Self> {
+        self.mapping = column_mapping.map(ColumnMapping::from_json).transpose()?;
+        self.ingest.header_first = header_first;
+        Ok(self)
     }
 }
 

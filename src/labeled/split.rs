@@ -8,6 +8,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use super::LabeledSet;
+use crate::rng::SplitMix64;
 use crate::{Error, Result};
 
 /// Two sides of a split.
@@ -36,11 +37,7 @@ pub fn split(set: &LabeledSet, held_out: f64, seed: u64) -> Result<Split> {
             held_out * 100.0
         )));
     }
-    let mut rng = SplitMix64(seed);
-    for i in (1..n).rev() {
-        let j = (rng.next() % (i as u64 + 1)) as usize;
-        order.swap(i, j);
-    }
+    SplitMix64::new(seed).shuffle(&mut order);
     let held: HashSet<usize> = order[..take].iter().copied().collect();
     let side = |keep: bool| LabeledSet {
         model_type: set.model_type,
@@ -50,20 +47,4 @@ pub fn split(set: &LabeledSet, held_out: f64, seed: u64) -> Result<Split> {
         issues: if keep { Vec::new() } else { set.issues.clone() },
     };
     Ok(Split { train: side(false), held_out: side(true) })
-}
-
-/// SplitMix64 (Steele, Lea and Flood 2014): tiny, fast and good enough for shuffling.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(pub u64);
-
-impl SplitMix64 {
-    /// The next 64 random bits.
-    #[allow(clippy::should_implement_trait)]
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }

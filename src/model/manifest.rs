@@ -12,6 +12,9 @@
 //!   "head": {"kind": "prototype", "weights": "head.safetensors", "sentiment_lexicon": "vader"}
 //! }
 //! ```
+//!
+//! A trained model adds `"weights": "encoder.safetensors"` to `encoder` (its fine-tuned
+//! encoder values) and has `"kind": "attention"`.
 
 use serde::{Deserialize, Serialize};
 
@@ -59,12 +62,17 @@ pub struct EncoderRef {
     pub dir: Option<String>,
     /// Floats per embedding; checked against the encoder at load time.
     pub dim: usize,
+    /// Fine-tuned encoder values (safetensors keyed by the base graph's initialiser names,
+    /// relative to the model folder) that replace the base's at load time; absent for models
+    /// that run on the base encoder as is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<String>,
 }
 
 /// The head of a model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HeadSpec {
-    /// The head kind: `prototype` (zero-shot or trained prototypes).
+    /// The head kind: `prototype` (zero-shot) or `attention` (trained).
     pub kind: HeadKind,
     /// The weights file, relative to the model folder (safetensors).
     pub weights: String,
@@ -79,4 +87,6 @@ pub struct HeadSpec {
 pub enum HeadKind {
     /// [`crate::heads::PrototypeHead`].
     Prototype,
+    /// [`crate::heads::AttentionHead`], on the per-token states.
+    Attention,
 }

@@ -11,6 +11,8 @@ mod definitions;
 mod manifest;
 mod weights;
 
+pub(crate) use weights::round_to_f16;
+
 pub use definitions::read_definitions;
 pub use manifest::{Definitions, EncoderRef, HeadKind, HeadSpec, Manifest, FORMAT};
 
@@ -20,7 +22,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use crate::encode::{Embeddings, Encoder};
 use crate::heads::lexicon::Lexicon;
-use crate::heads::{Embedder, Head, Probabilities, PrototypeHead};
+use crate::heads::{AttentionHead, Embedder, Head, Probabilities, PrototypeHead};
 use crate::schema::{Class, ModelMeta, ModelStatus, ModelType, Tag};
 use crate::segment::Segmenter;
 use crate::{Error, ErrorKind, Language, Result};
@@ -29,6 +31,8 @@ use crate::{Error, ErrorKind, Language, Result};
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// The head weights' file name written by [`Model::save`].
 pub const HEAD_FILE: &str = "head.safetensors";
+/// The fine-tuned encoder values' file name of a trained model.
+pub const ENCODER_WEIGHTS_FILE: &str = "encoder.safetensors";
 /// The largest manifest read, in bytes.
 const MAX_MANIFEST_BYTES: u64 = 16 << 20;
 
@@ -36,8 +40,17 @@ const MAX_MANIFEST_BYTES: u64 = 16 << 20;
 pub struct Model {
     manifest: Manifest,
     encoder: Arc<Encoder>,
-    head: PrototypeHead,
+    head: ModelHead,
     segmenter: Segmenter,
+    /// A trained model's fine-tuned encoder values, kept to be saved.
+    encoder_weights: Option<Arc<HashMap<String, Vec<f32>>>>,
+}
+
+/// The two kinds of head: zero-shot prototypes on pooled vectors, trained attention on
+/// token states.
+enum ModelHead {
+    Prototype(PrototypeHead),
+    Attention(AttentionHead),
 }
 
 impl std::fmt::Debug for Model {
@@ -65,7 +78,15 @@ impl Model {
     pub fn load(dir: impl AsRef<Path>) -> Result<Model> {
         let dir = dir.as_ref();
         let manifest = read_manifest(dir)?;
-        let encoder = shared_encoder(&resolve_encoder(dir, &manifest.encoder)?)?;
+        let base = resolve_encoder(dir, &manifest.encoder)?;
+        let (encoder, encoder_weights) = match &manifest.encoder.weights {
+            None => (shared_encoder(&base)?, None),
+            Some(file) => {
+                let values = weights::load_encoder(&dir.join(file))?;
+                let encoder = Encoder::load_patched(&base, &values, &crate::encode::EncoderOptions::default())?;
+                (Arc::new(encoder), Some(Arc::new(values)))
+            }
+        };
         if encoder.dim() != manifest.encoder.dim {
             return Err(Error::malformed(format!(
                 "the head was built on {}-dimensional embeddings, the encoder gives {}",
@@ -76,6 +97,19 @@ impl Model {
         }
         let weights = dir.join(&manifest.head.weights);
         let names = |defs: &[Class]| defs.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        let segmenter = Segmenter::detecting_or(manifest.meta.language);
+        if manifest.head.kind == HeadKind::Attention {
+            let mut classes = names(&manifest.definitions.classes);
+            if manifest.meta.model_type == ModelType::Label {
+                classes = vec![String::new()];
+            }
+            let head = AttentionHead::load(&weights, manifest.meta.model_type, classes, names(&manifest.definitions.labels))?;
+            if head.dim() != encoder.dim() {
+                return Err(Error::malformed(format!("head weights are {}-dimensional, encoder {}", head.dim(), encoder.dim()))
+                    .with_path(weights));
+            }
+            return Ok(Model { manifest, encoder, head: ModelHead::Attention(head), segmenter, encoder_weights });
+        }
         let params = weights::load_prototype(
             &weights,
             names(&manifest.definitions.classes),
@@ -94,8 +128,7 @@ impl Model {
             ))
             .with_path(weights));
         }
-        let segmenter = Segmenter::detecting_or(manifest.meta.language);
-        Ok(Model { manifest, encoder, head, segmenter })
+        Ok(Model { manifest, encoder, head: ModelHead::Prototype(head), segmenter, encoder_weights })
     }
 
     /// Builds a zero-shot model from class (and label) definitions on `encoder`.
@@ -122,34 +155,20 @@ impl Model {
             .with_lexicon(sentiment_lexicon(lexicon_name.as_deref())?);
         let encoder_name =
             encoder.dir().file_name().map_or("encoder".into(), |n| n.to_string_lossy().into_owned());
-        let meta = ModelMeta {
-            name: name.to_string(),
-            display_name: name.to_string(),
-            uuid: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string(),
+        let meta = new_meta(
+            name,
             model_type,
             language,
-            status: ModelStatus::Ready,
-            base: Some(encoder_name.clone()),
-            classes: (!classes.is_empty()).then(|| classes.iter().map(|c| c.name.clone()).collect()),
-            labels: (!labels.is_empty()).then(|| labels.iter().map(|c| c.name.clone()).collect()),
-            short_description: Some(
-                "zero-shot: built from class definitions, before any labeled data".into(),
-            ),
-            long_description: None,
-            created: None,
-            id: None,
-            owner: None,
-            progress: None,
-            project_id: None,
-            score: None,
-            demoset: None,
-            metrics: None,
-        };
+            &encoder_name,
+            &classes,
+            &labels,
+            "zero-shot: built from class definitions, before any labeled data".into(),
+        );
         let manifest = Manifest {
             format: FORMAT.to_string(),
             meta,
             definitions: Definitions { classes, labels },
-            encoder: EncoderRef { name: encoder_name, dir: None, dim: encoder.dim() },
+            encoder: EncoderRef { name: encoder_name, dir: None, dim: encoder.dim(), weights: None },
             head: HeadSpec {
                 kind: HeadKind::Prototype,
                 weights: HEAD_FILE.to_string(),
@@ -157,7 +176,62 @@ impl Model {
             },
         };
         let segmenter = Segmenter::detecting_or(language);
-        Ok(Model { manifest, encoder, head, segmenter })
+        Ok(Model { manifest, encoder, head: ModelHead::Prototype(head), segmenter, encoder_weights: None })
+    }
+
+    /// Wraps a head trained with its fine-tuned encoder ([`crate::train`]).
+    ///
+    /// `encoder` already runs the fine-tuned values `encoder_weights` (initialiser name →
+    /// values, rounded as they will be saved); `base` is the folder of the graph they patch.
+    pub(crate) fn trained(
+        encoder: Arc<Encoder>,
+        base: &Path,
+        options: &crate::train::TrainOptions,
+        head: AttentionHead,
+        encoder_weights: HashMap<String, Vec<f32>>,
+    ) -> Result<Model> {
+        let params = head.params();
+        let model_type = options.model_type;
+        let classes: Vec<Class> = match model_type {
+            ModelType::Label => Vec::new(),
+            _ => params.classes.iter().map(|c| Class::new(c.clone())).collect(),
+        };
+        let labels: Vec<Class> = params.labels.iter().map(|l| Class::new(l.clone())).collect();
+        let base_name = base.file_name().map_or("encoder".into(), |n| n.to_string_lossy().into_owned());
+        let meta = new_meta(
+            &options.name,
+            model_type,
+            options.language,
+            &base_name,
+            &classes,
+            &labels,
+            format!("fine-tuned from {base_name} with per-class attention heads, {} epochs", options.epochs),
+        );
+        let manifest = Manifest {
+            format: FORMAT.to_string(),
+            meta,
+            definitions: Definitions { classes, labels },
+            encoder: EncoderRef {
+                name: base_name,
+                dir: None,
+                dim: encoder.dim(),
+                weights: Some(ENCODER_WEIGHTS_FILE.to_string()),
+            },
+            head: HeadSpec { kind: HeadKind::Attention, weights: HEAD_FILE.to_string(), sentiment_lexicon: None },
+        };
+        let segmenter = Segmenter::detecting_or(options.language);
+        Ok(Model {
+            manifest,
+            encoder,
+            head: ModelHead::Attention(head),
+            segmenter,
+            encoder_weights: Some(Arc::new(encoder_weights)),
+        })
+    }
+
+    /// Records an evaluation in the metadata: `metrics` and its headline `score`.
+    pub fn set_metrics(&mut self, metrics: crate::schema::Metrics) {
+        crate::evaluate::apply(&mut self.manifest.meta, metrics);
     }
 
     /// Writes the model folder `dir` (created if missing): manifest and head weights. The
@@ -166,7 +240,14 @@ impl Model {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|e| Error::from(e).with_path(dir))?;
         self.manifest.encoder.dir = relative_path(dir, self.encoder.dir());
-        weights::save_prototype(self.head.params(), &dir.join(&self.manifest.head.weights))?;
+        let head_path = dir.join(&self.manifest.head.weights);
+        match &self.head {
+            ModelHead::Prototype(head) => weights::save_prototype(head.params(), &head_path)?,
+            ModelHead::Attention(head) => head.save(&head_path)?,
+        }
+        if let (Some(values), Some(file)) = (&self.encoder_weights, &self.manifest.encoder.weights) {
+            weights::save_encoder(values, &dir.join(file))?;
+        }
         let json = serde_json::to_vec_pretty(&self.manifest)
             .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot write manifest: {e}")))?;
         let path = dir.join(MANIFEST_FILE);
@@ -196,10 +277,20 @@ impl Model {
     /// Everything the model says about each text (one segment each): its embedding, its
     /// tags and, when the head can tell, the probabilities behind them.
     pub fn predict(&self, texts: &[&str]) -> Result<Prediction> {
-        let embeddings = self.encoder.embed(texts)?;
-        let tags = self.head.tag(texts, embeddings.as_slice());
-        let probabilities = self.head.probabilities(texts, embeddings.as_slice());
-        Ok(Prediction { embeddings, tags, probabilities })
+        match &self.head {
+            ModelHead::Prototype(head) => {
+                let embeddings = self.encoder.embed(texts)?;
+                let tags = head.tag(texts, embeddings.as_slice());
+                let probabilities = head.probabilities(texts, embeddings.as_slice());
+                Ok(Prediction { embeddings, tags, probabilities })
+            }
+            ModelHead::Attention(head) => {
+                let states = self.encoder.encode_tokens(texts)?;
+                let tags = states.iter().map(|text| head.tag(text)).collect();
+                let probabilities = Some(states.iter().map(|text| head.probabilities(text)).collect());
+                Ok(Prediction { embeddings: states.pooled(), tags, probabilities })
+            }
+        }
     }
 
     /// The tags of each text, treated as one segment each.
@@ -207,8 +298,16 @@ impl Model {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let embeddings = self.encoder.embed(texts)?;
-        Ok(self.head.tag(texts, embeddings.as_slice()))
+        match &self.head {
+            ModelHead::Prototype(head) => {
+                let embeddings = self.encoder.embed(texts)?;
+                Ok(head.tag(texts, embeddings.as_slice()))
+            }
+            ModelHead::Attention(head) => {
+                let states = self.encoder.encode_tokens(texts)?;
+                Ok(states.iter().map(|text| head.tag(text)).collect())
+            }
+        }
     }
 }
 
@@ -221,6 +320,40 @@ pub struct Prediction {
     pub tags: Vec<Vec<Tag>>,
     /// The head's probabilities per segment, when it exposes them.
     pub probabilities: Option<Vec<Probabilities>>,
+}
+
+/// The metadata of a model just built: ready, no score yet.
+fn new_meta(
+    name: &str,
+    model_type: ModelType,
+    language: Language,
+    base: &str,
+    classes: &[Class],
+    labels: &[Class],
+    short_description: String,
+) -> ModelMeta {
+    let names = |defs: &[Class]| (!defs.is_empty()).then(|| defs.iter().map(|c| c.name.clone()).collect());
+    ModelMeta {
+        name: name.to_string(),
+        display_name: name.to_string(),
+        uuid: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string(),
+        model_type,
+        language,
+        status: ModelStatus::Ready,
+        base: Some(base.to_string()),
+        classes: names(classes),
+        labels: names(labels),
+        short_description: Some(short_description),
+        long_description: None,
+        created: None,
+        id: None,
+        owner: None,
+        progress: None,
+        project_id: None,
+        score: None,
+        demoset: None,
+        metrics: None,
+    }
 }
 
 /// The sentiment lexicon a manifest names.

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -66,6 +65,17 @@ namespace Opinio
             return Analyze("{\"documents\":" + Json.Documents(texts) + ",\"split\":" + Json.Bool(split) + "}");
         }
 
+        /// <summary>The <paramref name="size"/> documents a correction session should show, most
+        /// useful first: {"documents": [...], "predicted_score": S}.</summary>
+        public string Sample(IEnumerable<string> texts, int size)
+        {
+            if (texts == null) throw new ArgumentNullException("texts");
+            string request = "{\"documents\":" + Json.Documents(texts) + ",\"size\":" + size + "}";
+            NativeString json;
+            int status = NativeMethods.opinio_sample(Live(), Utf8.Encode(request), out json);
+            return NativeMethods.Take(status, json);
+        }
+
         /// <summary>Analyses every document of a CSV, TXT, JSON, JSONL or XLSX file on this
         /// thread, reporting percent done (0-100) before the first chunk and after each one.
         /// Returns {"model", "type", "documents"}, plus "errors" for unreadable records.</summary>
@@ -75,39 +85,11 @@ namespace Opinio
             CancellationToken cancellationToken = default(CancellationToken))
         {
             if (path == null) throw new ArgumentNullException("path");
-            cancellationToken.ThrowIfCancellationRequested();
-            ExceptionDispatchInfo raised = null;
-            // The delegate must outlive the native call: it is a local, kept alive below.
-            ProgressCallback callback = (percent, done, userData) =>
-            {
-                try
-                {
-                    if (progress != null) progress.Report(percent);
-                    return cancellationToken.IsCancellationRequested ? 1 : 0;
-                }
-                catch (Exception e) // never let an exception unwind into native code
-                {
-                    raised = ExceptionDispatchInfo.Capture(e);
-                    return 1;
-                }
-            };
-            NativeString json;
-            int status = NativeMethods.opinio_analyze_batch(Live(), Utf8.Encode(path),
-                Utf8.Encode((options ?? new AnalyzeFileOptions()).ToJson()), callback, IntPtr.Zero, out json);
-            GC.KeepAlive(callback);
-            using (json)
-            {
-                if (status == (int)OpinioStatus.Cancelled)
-                {
-                    var error = new OpinioException(status, Utf8.Decode(NativeMethods.opinio_last_error()));
-                    if (raised != null) raised.Throw();
-                    if (cancellationToken.IsCancellationRequested)
-                        throw new OperationCanceledException(error.Message, error, cancellationToken);
-                    throw error;
-                }
-                NativeMethods.Check(status);
-                return json.Read();
-            }
+            byte[] optionsJson = Utf8.Encode((options ?? new AnalyzeFileOptions()).ToJson());
+            return ProgressCall.Run(
+                (ProgressCallback callback, out NativeString json) => NativeMethods.opinio_analyze_batch(
+                    Live(), Utf8.Encode(path), optionsJson, callback, IntPtr.Zero, out json),
+                progress, cancellationToken);
         }
 
         /// <summary><see cref="AnalyzeFile"/> on the thread pool. Progress goes to

@@ -10,7 +10,7 @@ using System.Runtime.InteropServices;
 
 namespace Opinio
 {
-    /// <summary>Callback of opinio_analyze_batch: return 0 to go on, non-zero to cancel.</summary>
+    /// <summary>Callback of opinio_analyze_batch and opinio_train: return 0 to go on, non-zero to cancel.</summary>
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate int ProgressCallback(double percent, ulong done, IntPtr userData);
 
@@ -51,6 +51,10 @@ namespace Opinio
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int opinio_train_zero_shot(byte[] optionsJson, out NativeString json);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int opinio_train(byte[] optionsJson, ProgressCallback progress, IntPtr userData,
+            out NativeString json);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int opinio_sample(ModelHandle model, byte[] requestJson, out NativeString json);

@@ -1,9 +1,11 @@
 using System;
 using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace Opinio
 {
-    /// <summary>What needs no model: version, segmentation, file preview, zero-shot training.
+    /// <summary>What needs no loaded model: version, segmentation, file preview, training.
     /// Every method is thread-safe, returns the library's JSON as a string and throws
     /// <see cref="OpinioException"/> on failure.</summary>
     public static class OpinioLib
@@ -48,6 +50,29 @@ namespace Opinio
             NativeString json;
             int status = NativeMethods.opinio_train_zero_shot(Utf8.Encode(optionsJson), out json);
             return NativeMethods.Take(status, json);
+        }
+
+        /// <summary>Fine-tunes a model on labeled data on this thread, writes its folder and
+        /// returns its metadata with "score" and "metrics". Options as in include/opinio.h:
+        /// {"type", "train", "out", "test", "column_mapping", "header_first", "lang", "name",
+        /// "base", "epochs", "seed"}. Percent done goes to <paramref name="progress"/> after every step.</summary>
+        /// <exception cref="OperationCanceledException">The token was cancelled; nothing is written.</exception>
+        public static string Train(string optionsJson, IProgress<double> progress = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (optionsJson == null) throw new ArgumentNullException("optionsJson");
+            byte[] options = Utf8.Encode(optionsJson);
+            return ProgressCall.Run(
+                (ProgressCallback callback, out NativeString json) =>
+                    NativeMethods.opinio_train(options, callback, IntPtr.Zero, out json),
+                progress, cancellationToken);
+        }
+
+        /// <summary><see cref="Train"/> on the thread pool: training takes seconds to minutes.</summary>
+        public static Task<string> TrainAsync(string optionsJson, IProgress<double> progress = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() => Train(optionsJson, progress, cancellationToken), cancellationToken);
         }
     }
 }

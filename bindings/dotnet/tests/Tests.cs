@@ -39,6 +39,9 @@ static class Tests
             { "cancellation", Cancellation },
             { "preview", Preview },
             { "dispose twice", DisposeTwice },
+            { "train from a labeled CSV, then cancel", Train },
+            { "extractor from a path and from bytes", Extract },
+            { "sample for correction", Sample },
         };
         int failed = 0;
         foreach (var test in tests)
@@ -241,5 +244,62 @@ static class Tests
         model.Dispose();
         model.Dispose();
         Throws<ObjectDisposedException>(() => model.Analyze(Reviews));
+    }
+
+    static void Train()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "opinio-dotnet-" + Guid.NewGuid().ToString("N"));
+        string labeled = Path.Combine(repo, "tests", "fixtures", "labeled", "reviews_absa.csv").Replace("\\", "/");
+        string options = "{\"type\": \"ABSA\", \"train\": \"" + labeled + "\", \"out\": \"" + dir.Replace("\\", "/")
+            + "\", \"epochs\": 1, \"name\": \"Mine\", \"column_mapping\": {\"text\": \"review\", \"aspect\": \"aspect\", \"label\": \"sentiment\"}}";
+        try
+        {
+            var progress = new Recorder();
+            string meta = OpinioLib.Train(options, progress);
+            Contains(meta, "\"name\":\"Mine\"");
+            Contains(meta, "\"score\":");
+            Assert(progress.Seen.Count > 0 && progress.Seen.Last() == 100.0, "progress to 100: " + string.Join(",", progress.Seen));
+            using (var model = Model.Load(dir))
+                Contains(model.Analyze(new[] { "The soup was cold." }), "\"type\":\"ABSA\"");
+            Directory.Delete(dir, true);
+
+            using (var cts = new CancellationTokenSource())
+            {
+                var stop = new Recorder { Then = p => cts.Cancel() };
+                Throws<OperationCanceledException>(() => OpinioLib.Train(options, stop, cts.Token));
+                Assert(!Directory.Exists(dir), "nothing written when cancelled");
+            }
+            var e = Throws<OpinioException>(() => OpinioLib.Train(options.Replace("\"review\"", "\"nope\"")));
+            Contains(e.Message, "nope");
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    static void Extract()
+    {
+        string receipt = Path.Combine(repo, "tests", "fixtures", "extract", "receipt.words.json");
+        using (var extractor = Extractor.Load(Path.Combine(repo, "models", "receipts")))
+        {
+            string byPath = extractor.ExtractFile(receipt);
+            Contains(byPath, "\"hitl\"");
+            Contains(byPath, "\"25.50\"");
+            Assert(!byPath.Contains("annotated_pages"), "no pages unless asked");
+            string byBytes = extractor.ExtractBytes("receipt.words.json", File.ReadAllBytes(receipt), annotatedPages: true);
+            Contains(byBytes, "\"25.50\"");
+            Contains(byBytes, "\"annotated_pages\"");
+            Throws<OpinioException>(() => extractor.ExtractBytes("receipt.words.json", new byte[] { 1, 2, 3 }));
+        }
+        Throws<OpinioException>(() => Extractor.Load(Path.Combine(repo, "models", "no-such-model")));
+    }
+
+    static void Sample()
+    {
+        using (var model = Model.Load(ModelDir))
+        {
+            string json = model.Sample(new[] { "Great food.", "The waiter was rude.", "We went on a Tuesday.", "Cheap." }, 2);
+            Contains(json, "\"predicted_score\"");
+            Assert(Regex.Matches(json, "\"segments\"").Count == 2, "two documents picked: " + json);
+            Throws<OpinioException>(() => model.Sample(Reviews, 0));
+        }
     }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import opinio.Extractor;
 import opinio.Model;
 import opinio.Opinio;
 import opinio.OpinioException;
@@ -182,5 +183,58 @@ public class OpinioTest {
         assertThrows(IllegalStateException.class, () -> m.analyze(REVIEWS, true));
         assertContains(m.toString(), "closed");
         assertNotEquals(model, m);
+    }
+
+    @Test
+    public void sampleForCorrection() {
+        String out = model.sample(List.of("Great food.", "The waiter was rude.", "We went on a Tuesday.", "Cheap."), 2);
+        assertContains(out, "\"predicted_score\"");
+        assertEquals(2, count(out, "\"segments\""));
+        assertThrows(OpinioException.class, () -> model.sample(REVIEWS, 0));
+    }
+
+    /** A path as a JSON string (test paths hold no quotes or control characters). */
+    static String json(String path) {
+        return "\"" + path.replace("\\", "/") + "\"";
+    }
+
+    @Test
+    public void trainFromALabeledCsvThenCancel() throws IOException {
+        Path dir = Files.createTempDirectory("opinio-java-");
+        Path out = dir.resolve("mine");
+        String labeled = REPO.resolve("tests/fixtures/labeled/reviews_absa.csv").toString();
+        String options = "{\"type\": \"ABSA\", \"train\": " + json(labeled) + ", \"out\": " + json(out.toString())
+                + ", \"epochs\": 1, \"name\": \"Mine\", \"column_mapping\": {\"text\": \"review\", \"aspect\": \"aspect\", \"label\": \"sentiment\"}}";
+        List<Double> seen = new ArrayList<>();
+        String meta = Opinio.train(options, (p, step) -> seen.add(p));
+        assertContains(meta, "\"name\":\"Mine\"");
+        assertContains(meta, "\"score\":");
+        assertEquals(100.0, seen.get(seen.size() - 1), 1e-9);
+        try (Model mine = Model.load(out.toString())) {
+            assertContains(mine.analyze(List.of("The soup was cold."), false), "\"type\":\"ABSA\"");
+        }
+        Path other = dir.resolve("cancelled");
+        OpinioException e = assertThrows(OpinioException.class,
+                () -> Opinio.train(options.replace(out.toString(), other.toString()), (p, step) -> false));
+        assertTrue(e.isCancelled());
+        assertFalse(Files.exists(other));
+        OpinioException bad = assertThrows(OpinioException.class,
+                () -> Opinio.train(options.replace("\"review\"", "\"nope\""), null));
+        assertContains(bad.getMessage(), "nope");
+    }
+
+    @Test
+    public void extractorFromAPathAndFromBytes() throws IOException {
+        Path receipt = REPO.resolve("tests/fixtures/extract/receipt.words.json");
+        try (Extractor extractor = Extractor.load(REPO.resolve("models/receipts").toString())) {
+            String byPath = extractor.extractFile(receipt.toString(), false);
+            assertContains(byPath, "\"25.50\"");
+            assertFalse(byPath.contains("annotated_pages"));
+            String byBytes = extractor.extractBytes("receipt.words.json", Files.readAllBytes(receipt), true);
+            assertContains(byBytes, "\"25.50\"");
+            assertContains(byBytes, "\"annotated_pages\"");
+            assertThrows(OpinioException.class, () -> extractor.extractBytes("receipt.words.json", new byte[] {1, 2, 3}, false));
+        }
+        assertThrows(OpinioException.class, () -> Extractor.load(REPO.resolve("models/no-such-model").toString()));
     }
 }

@@ -140,6 +140,53 @@ def train_zero_shot(out, classes, type="ABSA", lang="en", name=None, labels=None
     return _call_json(_LIB.opinio_train_zero_shot, _encode(json.dumps(options)))
 
 
+def train(out, train, type="ABSA", test=None, column_mapping=None, header_first=True, lang="en",
+          name=None, base=None, epochs=None, seed=None, progress=None):
+    """Fine-tunes a model on labeled data (the encoder with per-class heads, on the CPU),
+    writes its folder at `out` and returns its metadata with "score" and "metrics"; load it
+    with Model(out).
+
+    `train` and `test` are labeled files: the Studio's labeled documents (JSON/JSONL), or
+    CSV/TXT/JSON/JSONL/XLSX rows read through `column_mapping` ({"text": ..., "aspect" or
+    "class": ..., "label": ...}). Without `test`, 10% of `train` is held out for the score.
+    `progress(percent, step)` is called after every step; returning False cancels
+    (raising Cancelled), and an exception it raises cancels and is re-raised.
+    """
+    options = {"type": type, "train": os.fspath(train), "out": os.fspath(out), "lang": lang,
+               "header_first": bool(header_first)}
+    for key, value in (("test", test), ("base", base)):
+        if value is not None:
+            options[key] = os.fspath(value)
+    for key, value in (("column_mapping", column_mapping), ("name", name), ("epochs", epochs), ("seed", seed)):
+        if value is not None:
+            options[key] = value
+    return _with_progress(progress, lambda callback: _call_json(
+        _LIB.opinio_train, _encode(json.dumps(options)), callback, None))
+
+
+def _with_progress(progress, call):
+    """Runs `call(callback)` with a C progress callback around `progress(percent, done)`:
+    False from it cancels, and an exception from it cancels and is re-raised here."""
+    raised = []
+
+    def report(percent, done, _user_data):
+        if progress is None:
+            return 0
+        try:
+            return 1 if progress(percent, done) is False else 0
+        except BaseException as e:  # re-raised below, after the library has stopped
+            raised.append(e)
+            return 1
+
+    callback = _lib.PROGRESS_FN(report)
+    try:
+        return call(callback)
+    except Cancelled:
+        if raised:
+            raise raised[0]
+        raise
+
+
 class _Handle:
     """A library handle shared between threads: loaded by `load`, released by `free` once
     no call is running on it any more (close(), the context manager, or garbage
@@ -240,25 +287,8 @@ class Model(_Handle):
         for key, value in (("column", column), ("column_name", column_name), ("chunk_size", chunk_size)):
             if value is not None:
                 options[key] = value
-        raised = []
-
-        def report(percent, done, _user_data):
-            if progress is None:
-                return 0
-            try:
-                return 1 if progress(percent, done) is False else 0
-            except BaseException as e:  # re-raised below, after the library has stopped
-                raised.append(e)
-                return 1
-
-        callback = _lib.PROGRESS_FN(report)
-        try:
-            return self._call(_LIB.opinio_analyze_batch, _encode(path), _encode(json.dumps(options)),
-                              callback, None)
-        except Cancelled:
-            if raised:
-                raise raised[0]
-            raise
+        return _with_progress(progress, lambda callback: self._call(
+            _LIB.opinio_analyze_batch, _encode(path), _encode(json.dumps(options)), callback, None))
 
 
 

@@ -34,6 +34,7 @@ _SIGNATURES = {
     ),
     "opinio_preview": (_STATUS, [_STR, _OUT]),
     "opinio_train_zero_shot": (_STATUS, [_STR, _OUT]),
+    "opinio_train": (_STATUS, [_STR, PROGRESS_FN, ctypes.c_void_p, _OUT]),
     "opinio_sample": (_STATUS, [ctypes.c_void_p, _STR, _OUT]),
     "opinio_extractor_load": (_STATUS, [_STR, _OUT]),
     "opinio_extractor_free": (None, [ctypes.c_void_p]),

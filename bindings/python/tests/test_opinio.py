@@ -129,6 +129,31 @@ def test_train_zero_shot(tmp_path):
         assert m.analyze("The bathroom was dirty.")["type"] == "CLASS"
 
 
+# Ten labeled reviews (a CSV with its own column names), small enough to train on in seconds.
+LABELED = REPO / "tests" / "fixtures" / "labeled" / "reviews_absa.csv"
+MAPPING = {"text": "review", "aspect": "aspect", "label": "sentiment"}
+
+
+def test_train_fine_tunes_from_a_csv_with_a_column_mapping(tmp_path):
+    steps = []
+    meta = opinio.train(tmp_path / "mine", LABELED, type="ABSA", epochs=1, name="Mine", column_mapping=MAPPING,
+                        progress=lambda percent, step: steps.append((percent, step)))
+    assert meta["name"] == "Mine" and meta["classes"] == ["food", "service"]
+    assert 0.0 <= meta["score"] <= 1.0 and "micro" in meta["metrics"]
+    assert steps and steps[-1][0] == pytest.approx(100.0) and [s for _, s in steps] == list(range(1, len(steps) + 1))
+    with opinio.Model(tmp_path / "mine") as m:
+        assert m.meta["score"] == meta["score"]
+        assert m.analyze("The soup was cold.")["type"] == "ABSA"
+
+
+def test_train_cancels_and_reports_bad_input(tmp_path):
+    with pytest.raises(opinio.Cancelled):
+        opinio.train(tmp_path / "x", LABELED, column_mapping=MAPPING, progress=lambda p, s: False)
+    assert not (tmp_path / "x").exists()
+    with pytest.raises(opinio.OpinioError, match="nope"):
+        opinio.train(tmp_path / "y", LABELED, column_mapping={"text": "nope", "aspect": 1, "label": 2})
+
+
 def test_extractor_reads_a_words_file_from_a_path_and_from_bytes():
     receipt = REPO / "tests" / "fixtures" / "extract" / "receipt.words.json"
     with opinio.Extractor(REPO / "models" / "receipts") as extractor:

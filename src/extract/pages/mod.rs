@@ -10,10 +10,12 @@
 //! | TIFF (every page) | the tiff crate ([`tiff_pages`]) | OCR |
 //! | `*.words.json` | [`words_json`] | another OCR engine |
 //!
-//! OCR is Tesseract ([`ocr`]) after a small-angle deskew ([`deskew`]), scanned pages spread
+//! OCR is Tesseract ([`ocr`]) after a small-angle deskew ([`deskew`]), with quarter turns tried
+//! when a page reads unclearly ([`orient`]); scanned pages are spread
 //! over opinio's threads ([`crate::parallel`]).
 
 mod deskew;
+mod orient;
 mod ocr;
 mod pdf;
 mod pdf_text;

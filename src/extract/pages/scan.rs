@@ -1,13 +1,15 @@
 //! A scanned page (an image, or a PDF page without a text layer) read by OCR.
 //!
 //! The order of the steps: grey copy, deskew (raster and grey turned together, so that the
-//! word boxes fit the raster kept for annotated pages), Tesseract, then the boxes converted
-//! from pixels to the page's units.
+//! word boxes fit the raster kept for annotated pages), Tesseract, other quarter turns when
+//! that reading is unclear ([`orient`]), then the boxes converted from pixels to the page's
+//! units.
 
 use std::sync::Arc;
 
 use image::RgbImage;
 
+use super::orient::{self, Turn};
 use super::{deskew, ocr, ReadOptions};
 use crate::extract::{BBox, Page, PageOrigin};
 use crate::Result;
@@ -47,8 +49,7 @@ pub(crate) fn read(scan: Scan, options: &ReadOptions, settings: &ocr::OcrSetting
     } else {
         (raster, gray)
     };
-    let mut words = ocr::recognise(&gray, ppi, settings)?;
-    drop(gray);
+    let (raster, mut words, turn) = upright(raster, gray, ppi, settings)?;
     if pixels_per_unit != 1.0 {
         for word in &mut words {
             let b = word.bbox;
@@ -56,6 +57,7 @@ pub(crate) fn read(scan: Scan, options: &ReadOptions, settings: &ocr::OcrSetting
             word.bbox = BBox::new(b.x0 / s, b.y0 / s, b.x1 / s, b.y1 / s);
         }
     }
+    let size = size.map(|(w, h)| if turn.swaps_sides() { (h, w) } else { (w, h) });
     let (width, height) =
         size.unwrap_or((raster.width() as f32 / pixels_per_unit, raster.height() as f32 / pixels_per_unit));
     Ok(Page {
@@ -66,5 +68,41 @@ pub(crate) fn read(scan: Scan, options: &ReadOptions, settings: &ocr::OcrSetting
         origin: PageOrigin::Ocr,
         raster: Some(Arc::new(raster)),
         raster_scale: pixels_per_unit,
+    })
+}
+
+/// Reads the page as scanned and, when that reading is unclear or runs vertically, turned
+/// by quarter turns ([`orient`]); returns the raster as read best, its words and the turn.
+fn upright(
+    raster: RgbImage,
+    gray: image::GrayImage,
+    ppi: Option<u32>,
+    settings: &ocr::OcrSettings,
+) -> Result<(RgbImage, Vec<crate::extract::Word>, Turn)> {
+    let words = ocr::recognise(&gray, ppi, settings)?;
+    let vertical = orient::runs_vertically(&words);
+    if !vertical && orient::is_clear(&words) {
+        return Ok((raster, words, Turn::None));
+    }
+    // A vertical reading is kept only if no turn reads at all.
+    let (tries, current): (&[Turn], f32) =
+        if vertical { (&Turn::QUARTERS, 0.0) } else { (&Turn::OTHERS, orient::legibility(&words)) };
+    let mut best: Option<(f32, RgbImage, Vec<crate::extract::Word>, Turn)> = None;
+    for &turn in tries {
+        let (turned, turned_gray) = turn.apply(&raster, &gray);
+        let words = ocr::recognise(&turned_gray, ppi, settings)?;
+        let legibility = orient::legibility(&words);
+        let to_beat = best.as_ref().map_or(current, |b| b.0);
+        if orient::is_better(legibility, to_beat) && !orient::runs_vertically(&words) {
+            let clear = orient::is_clear(&words);
+            best = Some((legibility, turned, words, turn));
+            if clear && !vertical {
+                break;
+            }
+        }
+    }
+    Ok(match best {
+        Some((_, raster, words, turn)) => (raster, words, turn),
+        None => (raster, words, Turn::None),
     })
 }

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What needs no model: version, segmentation, file preview, zero-shot training. Inputs and
+ * What needs no loaded model: version, segmentation, file preview, training. Inputs and
  * results are the library's JSON as strings (parse them with the JSON library you already
  * use); every method is thread-safe and throws {@link OpinioException} on failure.
  */
@@ -52,6 +52,18 @@ public final class Opinio {
         Objects.requireNonNull(optionsJson, "optionsJson");
         PointerByReference out = new PointerByReference();
         return take(LIB.opinio_train_zero_shot(optionsJson, out), out);
+    }
+
+    /**
+     * Fine-tunes a model on labeled data, writes its folder and returns its metadata with "score"
+     * and "metrics". {@code optionsJson}: {@code {"type", "train", "out", "test", "column_mapping",
+     * "header_first", "lang", "name", "base", "epochs", "seed"}} (see include/opinio.h).
+     * {@code listener} (may be null) hears percent done and steps after every training step;
+     * returning false cancels with {@link OpinioException#CANCELLED}, and nothing is written.
+     */
+    public static String train(String optionsJson, ProgressListener listener) {
+        Objects.requireNonNull(optionsJson, "optionsJson");
+        return ProgressCall.run(listener, (callback, out) -> LIB.opinio_train(optionsJson, callback, null, out));
     }
 
     /** Throws the exception for a non-zero status; call it on the failing call's thread. */

@@ -49,6 +49,8 @@ interface OpinioLibrary extends Library {
 
     int opinio_train_zero_shot(String optionsJson, PointerByReference outJson);
 
+    int opinio_train(String optionsJson, ProgressFn progress, Pointer userData, PointerByReference outJson);
+
     int opinio_sample(Pointer model, String requestJson, PointerByReference outJson);
 
     int opinio_extractor_load(String dir, PointerByReference outExtractor);

@@ -1,0 +1,313 @@
+//! The trained head: per-class attention over a segment's token states.
+//!
+//! Trained by [`crate::train`] together with the encoder. For each class, a query vector
+//! scores every token (`h_t · q / √H`), a softmax turns the scores into weights, and the
+//! weighted sum of the token states is the class's view of the segment. From that view a
+//! sigmoid says whether the class is present and a softmax picks its label. A LABEL model
+//! has one unnamed class and no detection; a CLASS model has no labels.
+//!
+//! Plain Rust on tract's per-token output, the same arithmetic as the candle head it was
+//! trained as (tested to agree).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use super::math::{dot, logistic, softmax};
+use super::Probabilities;
+use crate::encode::TextStates;
+use crate::schema::{ModelType, Tag};
+use crate::{Error, ErrorKind, Result};
+
+/// A detection probability above this means the class is present.
+pub const DETECTION_THRESHOLD: f32 = 0.5;
+
+/// The trained values of an attention head (`C` classes, `L` labels, `H` hidden).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttentionParams {
+    /// Hidden size `H`.
+    pub dim: usize,
+    /// Class names (one empty name for LABEL models).
+    pub classes: Vec<String>,
+    /// Label names (none for CLASS models).
+    pub labels: Vec<String>,
+    /// Whether classes are detected (false for LABEL models: the one label is always given).
+    pub detect: bool,
+    /// `[C, H]` attention queries.
+    pub query: Vec<f32>,
+    /// `[C, H]` detection weights.
+    pub detect_w: Vec<f32>,
+    /// `[C]` detection biases.
+    pub detect_b: Vec<f32>,
+    /// `[C, L, H]` label weights.
+    pub label_w: Vec<f32>,
+    /// `[C, L]` label biases.
+    pub label_b: Vec<f32>,
+}
+
+/// The trained head, ready to tag token states.
+#[derive(Clone, Debug)]
+pub struct AttentionHead {
+    model_type: ModelType,
+    params: AttentionParams,
+}
+
+impl AttentionHead {
+    /// Checks the shapes of `params` and builds the head.
+    pub fn new(model_type: ModelType, params: AttentionParams) -> Result<AttentionHead> {
+        let (c, l, h) = (params.classes.len(), params.labels.len(), params.dim);
+        let shapes = [
+            ("query", params.query.len(), c * h),
+            ("detect_w", params.detect_w.len(), c * h),
+            ("detect_b", params.detect_b.len(), c),
+            ("label_w", params.label_w.len(), c * l * h),
+            ("label_b", params.label_b.len(), c * l),
+        ];
+        for (name, got, want) in shapes {
+            if got != want {
+                return Err(Error::malformed(format!(
+                    "head tensor {name} has {got} values, expected {want} ({c} classes, {l} labels, dim {h})"
+                )));
+            }
+        }
+        if c == 0 || h == 0 || (l == 0 && !params.detect) {
+            return Err(Error::malformed(format!("attention head with {c} classes, {l} labels, dim {h}")));
+        }
+        Ok(AttentionHead { model_type, params })
+    }
+
+    /// The trained values.
+    pub fn params(&self) -> &AttentionParams {
+        &self.params
+    }
+
+    /// The hidden size expected.
+    pub fn dim(&self) -> usize {
+        self.params.dim
+    }
+
+    /// Per class: the detection probability and the label probabilities of one text.
+    pub fn scores(&self, text: &TextStates) -> Vec<(f32, Vec<f32>)> {
+        let p = &self.params;
+        let (h, l) = (p.dim, p.labels.len());
+        let scale = 1.0 / (h as f32).sqrt();
+        let tokens: Vec<&[f32]> = text.states.chunks_exact(h).collect();
+        let mut out = Vec::with_capacity(p.classes.len());
+        let mut pooled = vec![0.0f32; h];
+        for c in 0..p.classes.len() {
+            let q = &p.query[c * h..(c + 1) * h];
+            let scores: Vec<f32> = tokens.iter().map(|t| dot(t, q) * scale).collect();
+            let weights = softmax(&scores, 1.0);
+            pooled.iter_mut().for_each(|v| *v = 0.0);
+            for (w, t) in weights.iter().zip(&tokens) {
+                pooled.iter_mut().zip(t.iter()).for_each(|(p, x)| *p += w * x);
+            }
+            let logit = dot(&pooled, &p.detect_w[c * h..(c + 1) * h]) + p.detect_b[c];
+            let present = if p.detect { logistic(logit) } else { 1.0 };
+            let logits: Vec<f32> = (0..l)
+                .map(|j| dot(&pooled, &p.label_w[(c * l + j) * h..(c * l + j + 1) * h]) + p.label_b[c * l + j])
+                .collect();
+            out.push((present, if l > 0 { softmax(&logits, 1.0) } else { logits }));
+        }
+        out
+    }
+
+    /// The probabilities behind one text's tags, in the shape [`Probabilities`] documents:
+    /// per class the detection probability (none for LABEL models) and a label row per class.
+    pub fn probabilities(&self, text: &TextStates) -> Probabilities {
+        let scores = self.scores(text);
+        let classes = if self.params.detect { scores.iter().map(|s| s.0).collect() } else { Vec::new() };
+        let labels = if self.params.labels.is_empty() { Vec::new() } else { scores.into_iter().map(|s| s.1).collect() };
+        Probabilities { classes, labels }
+    }
+
+    /// The tags of one text, most confident first.
+    pub fn tag(&self, text: &TextStates) -> Vec<Tag> {
+        let p = &self.params;
+        let mut tags: Vec<Tag> = Vec::new();
+        for (c, (present, labels)) in self.scores(text).into_iter().enumerate() {
+            if p.detect && present <= DETECTION_THRESHOLD {
+                continue;
+            }
+            let best = labels.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1));
+            let class = (self.model_type != ModelType::Label).then(|| p.classes[c].clone());
+            let (label, confidence) = match best {
+                Some((j, &prob)) => (Some(p.labels[j].clone()), if p.detect { present * prob } else { prob }),
+                None => (None, present),
+            };
+            tags.push(Tag { class, label, confidence: Some(confidence) });
+        }
+        tags.sort_by(|a, b| b.confidence.unwrap_or(0.0).total_cmp(&a.confidence.unwrap_or(0.0)));
+        tags
+    }
+
+    /// Writes the head's tensors to `path` (safetensors; names live in the manifest).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let p = &self.params;
+        let (c, l, h) = (p.classes.len(), p.labels.len(), p.dim);
+        let detect = [if p.detect { 1.0f32 } else { 0.0 }];
+        let tensors: [(&str, Vec<usize>, &[f32]); 6] = [
+            ("query", vec![c, h], &p.query),
+            ("detect_w", vec![c, h], &p.detect_w),
+            ("detect_b", vec![c], &p.detect_b),
+            ("label_w", vec![c, l, h], &p.label_w),
+            ("label_b", vec![c, l], &p.label_b),
+            ("detect", vec![1], &detect),
+        ];
+        write_f32_tensors(path, &tensors, "opinio-attention-head/1")
+    }
+
+    /// Reads a head saved by [`AttentionHead::save`]; names come from the manifest.
+    pub fn load(path: &Path, model_type: ModelType, classes: Vec<String>, labels: Vec<String>) -> Result<AttentionHead> {
+        let mut t = read_f32_tensors(path)?;
+        let mut take = |name: &str| t.remove(name).map(|(_, v)| v).ok_or_else(|| Error::malformed(format!("head has no tensor {name:?}")).with_path(path));
+        let query = take("query")?;
+        let dim = query.len().checked_div(classes.len()).unwrap_or(0);
+        let params = AttentionParams {
+            dim,
+            detect: take("detect")?.first().is_some_and(|&d| d > 0.5),
+            query,
+            detect_w: take("detect_w")?,
+            detect_b: take("detect_b")?,
+            label_w: take("label_w")?,
+            label_b: take("label_b")?,
+            classes,
+            labels,
+        };
+        AttentionHead::new(model_type, params).map_err(|e| e.with_path(path))
+    }
+}
+
+/// Writes named f32 tensors as safetensors with a `format` tag in the metadata.
+pub(crate) fn write_f32_tensors(path: &Path, tensors: &[(&str, Vec<usize>, &[f32])], format: &str) -> Result<()> {
+    let bytes: Vec<(&str, &Vec<usize>, Vec<u8>)> =
+        tensors.iter().map(|(n, s, v)| (*n, s, v.iter().flat_map(|x| x.to_le_bytes()).collect())).collect();
+    let views = bytes
+        .iter()
+        .map(|(n, s, b)| {
+            TensorView::new(Dtype::F32, s.to_vec(), b)
+                .map(|v| (n.to_string(), v))
+                .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot build tensor {n}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let meta: HashMap<String, String> = [("format".to_string(), format.to_string())].into();
+    safetensors::serialize_to_file(views, Some(meta), path)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write weights: {e}")).with_path(path))
+}
+
+/// Reads every tensor of a safetensors file as f32 (F32 or F16 stored), with its shape.
+pub(crate) fn read_f32_tensors(path: &Path) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::from(e).with_path(path))?;
+    let st = SafeTensors::deserialize(&bytes)
+        .map_err(|e| Error::malformed(format!("not a safetensors file: {e}")).with_path(path))?;
+    let mut out = HashMap::new();
+    for (name, view) in st.tensors() {
+        let data = view.data();
+        let values: Vec<f32> = match view.dtype() {
+            Dtype::F32 => data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            Dtype::F16 => data.chunks_exact(2).map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]]))).collect(),
+            other => {
+                return Err(Error::malformed(format!("tensor {name} is {other:?}, expected F32 or F16")).with_path(path))
+            }
+        };
+        out.insert(name, (view.shape().to_vec(), values));
+    }
+    Ok(out)
+}
+
+/// IEEE half to single precision.
+pub(crate) fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let frac = (h & 0x3ff) as u32;
+    let bits = match (exp, frac) {
+        (0, 0) => sign,
+        (0, _) => {
+            // Subnormal: normalise.
+            let mut e = 127 - 15 + 1;
+            let mut f = frac;
+            while f & 0x400 == 0 {
+                f <<= 1;
+                e -= 1;
+            }
+            sign | ((e as u32) << 23) | ((f & 0x3ff) << 13)
+        }
+        (0x1f, _) => sign | 0x7f80_0000 | (frac << 13),
+        _ => sign | ((exp + 127 - 15) << 23) | (frac << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// Single to half precision, rounding to nearest even.
+pub(crate) fn f32_to_f16(x: f32) -> u16 {
+    let bits = x.to_bits();
+    let sign = ((bits >> 16) & 0x8000) as u16;
+    let exp = ((bits >> 23) & 0xff) as i32;
+    let frac = bits & 0x7f_ffff;
+    if exp == 0xff {
+        return sign | 0x7c00 | if frac != 0 { 0x200 } else { 0 };
+    }
+    let e = exp - 127 + 15;
+    if e >= 0x1f {
+        return sign | 0x7c00;
+    }
+    if e <= 0 {
+        if e < -10 {
+            return sign;
+        }
+        let f = frac | 0x80_0000;
+        let shift = (14 - e) as u32;
+        let half = 1u32 << (shift - 1);
+        let rounded = (f + half - 1 + ((f >> shift) & 1)) >> shift;
+        return sign | rounded as u16;
+    }
+    let rounded = frac + 0xfff + ((frac >> 13) & 1);
+    let (e, f) = if rounded & 0x80_0000 != 0 { (e + 1, 0) } else { (e, rounded >> 13) };
+    if e >= 0x1f {
+        return sign | 0x7c00;
+    }
+    sign | ((e as u16) << 10) | f as u16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_precision_round_trips() {
+        for x in [0.0f32, 1.0, -2.5, 0.1, 1e-5, 65504.0, -0.000_061_035_156] {
+            let back = f16_to_f32(f32_to_f16(x));
+            assert!((back - x).abs() <= x.abs() * 1e-3 + 1e-7, "{x} -> {back}");
+        }
+    }
+
+    #[test]
+    fn head_attends_per_class_and_round_trips() {
+        // Two classes, two labels, dim 2: class 0's query picks token 0, class 1's token 1.
+        let params = AttentionParams {
+            dim: 2,
+            classes: vec!["food".into(), "service".into()],
+            labels: vec!["POS".into(), "NEG".into()],
+            detect: true,
+            query: vec![20.0, 0.0, 0.0, 20.0],
+            detect_w: vec![5.0, 0.0, 0.0, 5.0],
+            detect_b: vec![-2.0, -2.0],
+            // label POS reads +1 on the class's axis, NEG reads -1.
+            label_w: vec![1.0, 0.0, -1.0, 0.0, 0.0, 1.0, 0.0, -1.0],
+            label_b: vec![0.0; 4],
+        };
+        let head = AttentionHead::new(ModelType::Absa, params).unwrap();
+        let text = TextStates { tokens: Default::default(), states: vec![1.0, -0.2, -0.2, 1.0] };
+        let tags = head.tag(&text);
+        assert_eq!(tags.len(), 2);
+        assert!(tags.iter().all(|t| t.label.as_deref() == Some("POS")));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("head.safetensors");
+        head.save(&path).unwrap();
+        let back = AttentionHead::load(&path, ModelType::Absa, vec!["food".into(), "service".into()], vec!["POS".into(), "NEG".into()]).unwrap();
+        assert_eq!(back.params(), head.params());
+        let wrong = AttentionHead::load(&path, ModelType::Absa, vec!["food".into()], vec!["POS".into(), "NEG".into()]);
+        assert_eq!(wrong.unwrap_err().kind(), ErrorKind::Malformed);
+    }
+}

@@ -1,0 +1,123 @@
+//! The trainable per-class attention head and its loss, in candle.
+//!
+//! Each class attends over the token states with its own query vector, so in "great food
+//! but slow service" *food* reads "great food" and *service* reads "slow service" instead
+//! of both reading the sentence's average. The class's pooled vector then gives a detection
+//! logit (is the class present, sigmoid) and label logits (softmax over the labels). The
+//! same arithmetic runs at analysis time on tract's token states in
+//! [`crate::heads::AttentionHead`], from the same [`AttentionParams`].
+
+use candle_core::{DType, Device, Tensor, Var, D};
+
+use super::bert::{ce, softmax};
+use crate::rng::SplitMix64;
+use crate::heads::AttentionParams;
+use crate::Result;
+
+/// Head parameters as trainable variables: `query [C, H]`, `detect_w [C, H]`,
+/// `detect_b [C]`, `label_w [C, L, H]`, `label_b [C, L]` (L may be 0, C is 1 for LABEL).
+pub struct TrainHead {
+    /// The variables, in the order above.
+    pub vars: Vec<Var>,
+    classes: usize,
+    labels: usize,
+    hidden: usize,
+    detect: bool,
+}
+
+/// The gold of one batch, as tensors.
+pub struct Targets {
+    /// `[B, C]` 1 where the class is present (unused without detection).
+    pub present: Tensor,
+    /// `[B, C]` the gold label's index where present (0 elsewhere), u32.
+    pub label: Tensor,
+    /// `[B, C]` 1 where a label is known and trained.
+    pub label_mask: Tensor,
+}
+
+impl TrainHead {
+    /// A fresh head: small random queries and weights from `seed`, zero biases.
+    pub fn new(classes: usize, labels: usize, hidden: usize, detect: bool, seed: u64, device: &Device) -> Result<TrainHead> {
+        let mut rng = SplitMix64::new(seed);
+        let mut normal = |n: usize, std: f32| (0..n).map(|_| rng.normal() * std).collect::<Vec<f32>>();
+        let std = 0.02;
+        let vars = vec![
+            Var::from_vec(normal(classes * hidden, std), (classes, hidden), device),
+            Var::from_vec(normal(classes * hidden, std), (classes, hidden), device),
+            Var::zeros(classes, DType::F32, device),
+            Var::from_vec(normal(classes * labels * hidden, std), (classes, labels, hidden), device),
+            Var::zeros((classes, labels), DType::F32, device),
+        ]
+        .into_iter()
+        .collect::<candle_core::Result<Vec<Var>>>()
+        .map_err(ce)?;
+        Ok(TrainHead { vars, classes, labels, hidden, detect })
+    }
+
+    /// Detection logits `[B, C]` and label logits `[B, C, L]` from token states
+    /// `[B, T, H]` and `mask [B, T]`.
+    pub fn forward(&self, states: &Tensor, mask: &Tensor) -> candle_core::Result<(Tensor, Option<Tensor>)> {
+        let (b, t, h) = states.dims3()?;
+        let c = self.classes;
+        let scale = 1.0 / (h as f64).sqrt();
+        // scores [B, C, T]: each class's query against every token, padding masked.
+        let q = self.vars[0].as_tensor();
+        let scores = (states.reshape((b * t, h))?.matmul(&q.t()?.contiguous()?)?.reshape((b, t, c))?.transpose(1, 2)? * scale)?;
+        let bias = ((mask - 1.0)? * 10000.0)?.reshape((b, 1, t))?;
+        let weights = softmax(&scores.broadcast_add(&bias)?.contiguous()?)?;
+        let pooled = weights.matmul(states)?; // [B, C, H]
+        let detect = pooled.broadcast_mul(self.vars[1].as_tensor())?.sum(D::Minus1)?.broadcast_add(self.vars[2].as_tensor())?;
+        let labels = if self.labels > 0 {
+            // [C, B, H] · [C, H, L] → [C, B, L] → [B, C, L]
+            let per_class = pooled.transpose(0, 1)?.contiguous()?;
+            let w = self.vars[3].as_tensor().transpose(1, 2)?.contiguous()?;
+            let l = per_class.matmul(&w)?.transpose(0, 1)?.broadcast_add(self.vars[4].as_tensor())?;
+            Some(l)
+        } else {
+            None
+        };
+        Ok((detect, labels))
+    }
+
+    /// Mean binary cross-entropy of detection plus mean cross-entropy of the known labels.
+    pub fn loss(&self, detect: &Tensor, labels: Option<&Tensor>, targets: &Targets) -> candle_core::Result<Tensor> {
+        let mut loss = Tensor::zeros((), DType::F32, detect.device())?;
+        if self.detect {
+            // log(1 + e^-|x|) + max(x, 0) - x·y, stable for any x.
+            let y = &targets.present;
+            let softplus = ((detect.abs()?.neg()?.exp()? + 1.0)?.log()? + detect.relu()?)?;
+            let bce = (softplus - (detect * y)?)?;
+            loss = (loss + bce.mean_all()?)?;
+        }
+        if let Some(logits) = labels {
+            let (b, c, l) = logits.dims3()?;
+            let flat = logits.reshape((b * c, l))?;
+            let max = flat.max_keepdim(D::Minus1)?.detach();
+            let shifted = flat.broadcast_sub(&max)?;
+            let log_z = shifted.exp()?.sum_keepdim(D::Minus1)?.log()?;
+            let gold = targets.label.reshape((b * c, 1))?;
+            let picked = shifted.gather(&gold, D::Minus1)?;
+            let nll = (log_z - picked)?.reshape((b, c))?;
+            let mask = &targets.label_mask;
+            let n = mask.sum_all()?.to_scalar::<f32>()?.max(1.0);
+            loss = (loss + ((nll * mask)?.sum_all()? / n as f64)?)?;
+        }
+        Ok(loss)
+    }
+
+    /// The trained values, for saving and for analysis.
+    pub fn params(&self, class_names: Vec<String>, label_names: Vec<String>) -> Result<AttentionParams> {
+        let get = |i: usize| self.vars[i].as_tensor().flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(ce);
+        Ok(AttentionParams {
+            dim: self.hidden,
+            classes: class_names,
+            labels: label_names,
+            detect: self.detect,
+            query: get(0)?,
+            detect_w: get(1)?,
+            detect_b: get(2)?,
+            label_w: get(3)?,
+            label_b: get(4)?,
+        })
+    }
+}

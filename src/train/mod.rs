@@ -1,0 +1,334 @@
+//! Training: fine-tune the encoder together with per-class attention heads, in-process, on
+//! the CPU.
+//!
+//! ```no_run
+//! use opinio::labeled::{self, LabeledOptions};
+//! use opinio::schema::ModelType;
+//! use opinio::train::{self, TrainOptions};
+//!
+//! # fn main() -> opinio::Result<()> {
+//! // Labeled documents (JSONL), or CSV/XLSX/... with a column mapping.
+//! let set = labeled::read("reviews.labeled.jsonl".as_ref(), &LabeledOptions::new(ModelType::Absa))?;
+//! let options = TrainOptions::new(ModelType::Absa);
+//! let trained = train::train(&set, None, &options, |_| train::Control::Continue)?;
+//! println!("held-out score {:?}", trained.model.meta().score);
+//! let mut model = trained.model;
+//! model.save("models/mine")?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # How
+//!
+//! The base encoder's weights are read from its ONNX graph ([`crate::encode::onnx`]) into a
+//! BERT written for candle with differentiable ops only ([`bert`]); a head per class
+//! attends over the token states ([`head`]). Both train with a fused AdamW ([`adamw`]) on
+//! batches of length-sorted sentences. The trained encoder values are then written back into
+//! the base graph's initialisers and run by tract, like any encoder: training and analysis
+//! share one inference path, and the held-out score is measured on it.
+//!
+//! Deterministic for a given [`TrainOptions::seed`]: no dropout, seeded shuffles and
+//! initialisation, and candle's CPU kernels reduce in a fixed order.
+
+pub mod adamw;
+pub mod bert;
+pub mod data;
+pub mod head;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use candle_core::{Device, Tensor};
+
+use crate::encode::onnx::BertWeights;
+use crate::encode::{Encoder, EncoderOptions, Tokenizer};
+use crate::heads::AttentionHead;
+use crate::labeled::{self, LabeledSet};
+use crate::model::Model;
+use crate::rng::SplitMix64;
+use crate::schema::{Metrics, ModelType};
+use crate::{Error, ErrorKind, Language, Result};
+use bert::{ce, Bert};
+use head::{Targets, TrainHead};
+
+pub use crate::analysis::batch::Control;
+
+/// How a model is trained. [`TrainOptions::new`] gives the measured defaults.
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+    /// The kind of model.
+    pub model_type: ModelType,
+    /// The base encoder folder (`model.onnx` + `tokenizer.json`); the shipped MiniLM when
+    /// `None`.
+    pub base: Option<PathBuf>,
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Sentences per step.
+    pub batch_size: usize,
+    /// Peak learning rate of the encoder.
+    pub encoder_lr: f64,
+    /// Peak learning rate of the heads.
+    pub head_lr: f64,
+    /// Seeds shuffling, the held-out split and the heads' initial weights.
+    pub seed: u64,
+    /// Share of the training set held out for the score when no test set is given.
+    pub held_out: f64,
+    /// Tokens kept per sentence in training.
+    pub max_tokens: usize,
+    /// Whether the word embeddings (half of MiniLM's parameters) are trained too; frozen,
+    /// the saved encoder is half the size.
+    pub train_word_embeddings: bool,
+    /// The model's name.
+    pub name: String,
+    /// The model's language.
+    pub language: Language,
+}
+
+impl TrainOptions {
+    /// Defaults for `model_type`: 4 epochs, batches of 32, AdamW at 4e-5 (encoder) and
+    /// 2e-3 (heads), 10% held out, seed 42.
+    pub fn new(model_type: ModelType) -> TrainOptions {
+        TrainOptions {
+            model_type,
+            base: None,
+            epochs: 4,
+            batch_size: 32,
+            encoder_lr: 4e-5,
+            head_lr: 2e-3,
+            seed: 42,
+            held_out: 0.1,
+            max_tokens: 128,
+            train_word_embeddings: false,
+            name: "trained".into(),
+            language: Language::En,
+        }
+    }
+}
+
+/// How far training is, for the progress callback.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainProgress {
+    /// Steps done.
+    pub step: u64,
+    /// All steps.
+    pub steps: u64,
+    /// Current epoch, from 1.
+    pub epoch: usize,
+    /// Mean loss of the steps so far in this epoch.
+    pub loss: f32,
+    /// Seconds since training started.
+    pub seconds: f64,
+}
+
+impl TrainProgress {
+    /// Percent done (0–100).
+    pub fn percent(&self) -> f64 {
+        100.0 * self.step as f64 / self.steps.max(1) as f64
+    }
+}
+
+/// A trained model and how it scored on the held-out or test set.
+pub struct Trained {
+    /// The model, ready to analyse and to save; its metadata carries `score` and `metrics`.
+    pub model: Model,
+    /// Metrics on the evaluation set (the test set, else the held-out share).
+    pub metrics: Metrics,
+    /// Training sentences used.
+    pub train_size: usize,
+    /// Evaluation sentences.
+    pub eval_size: usize,
+    /// Seconds spent in the training loop.
+    pub train_seconds: f64,
+}
+
+/// Trains a `train.model_type` model on `train`, scores it on `test` (else on a held-out
+/// share of `train`, whole records at a time) through the same tract path analysis uses.
+///
+/// The model's classes and labels are `train`'s. `on_progress` is called after every step
+/// and may cancel: training then stops and an [`ErrorKind::Cancelled`] error is returned.
+pub fn train<P>(train: &LabeledSet, test: Option<&LabeledSet>, options: &TrainOptions, mut on_progress: P) -> Result<Trained>
+where
+    P: FnMut(&TrainProgress) -> Control,
+{
+    check(options)?;
+    if train.model_type != options.model_type {
+        return Err(Error::invalid_argument(format!(
+            "the labeled data was read for {} but the options train a {} model",
+            train.model_type.as_str(),
+            options.model_type.as_str()
+        )));
+    }
+    data::check(train)?;
+    let (train_set, eval_set) = match test {
+        Some(t) => (train.clone(), t.clone()),
+        None => {
+            let split = labeled::split(train, options.held_out, options.seed)?;
+            (split.train, split.held_out)
+        }
+    };
+    let base = options.base.clone().unwrap_or_else(Encoder::default_model_dir);
+    let mut fitted = fit(&base, &train_set, options, &mut on_progress)?;
+    // Saved in half precision: round now so the model in hand tags as the saved one will.
+    crate::model::round_to_f16(&mut fitted.encoder_weights);
+    let encoder = Arc::new(Encoder::load_patched(&base, &fitted.encoder_weights, &EncoderOptions::default())?);
+    let head = AttentionHead::new(options.model_type, fitted.head)?;
+    let mut model = Model::trained(encoder, &base, options, head, fitted.encoder_weights)?;
+    let metrics = crate::evaluate::evaluate(&model, &eval_set)?;
+    model.set_metrics(metrics.clone());
+    Ok(Trained {
+        model,
+        metrics,
+        train_size: train_set.segments.len(),
+        eval_size: eval_set.segments.len(),
+        train_seconds: fitted.seconds,
+    })
+}
+
+fn check(o: &TrainOptions) -> Result<()> {
+    let bad = |what: String| Err(Error::invalid_argument(what));
+    if o.epochs == 0 || o.epochs > 100 {
+        return bad(format!("epochs is {}, use 1 to 100", o.epochs));
+    }
+    if o.batch_size == 0 || o.batch_size > 1024 {
+        return bad(format!("batch_size is {}, use 1 to 1024", o.batch_size));
+    }
+    if !(o.held_out > 0.0 && o.held_out < 1.0) {
+        return bad(format!("held_out is {}, use a share between 0 and 1", o.held_out));
+    }
+    if !(o.encoder_lr >= 0.0 && o.head_lr > 0.0 && o.encoder_lr.is_finite() && o.head_lr.is_finite()) {
+        return bad(format!("learning rates {} / {} must be finite and positive", o.encoder_lr, o.head_lr));
+    }
+    if !(8..=crate::encode::MAX_POSITIONS).contains(&o.max_tokens) {
+        return bad(format!("max_tokens is {}, use 8 to {}", o.max_tokens, crate::encode::MAX_POSITIONS));
+    }
+    Ok(())
+}
+
+/// What the training loop produces: encoder values by initialiser name, head values.
+pub(crate) struct Fitted {
+    pub encoder_weights: HashMap<String, Vec<f32>>,
+    pub head: crate::heads::AttentionParams,
+    pub seconds: f64,
+}
+
+/// The training loop proper.
+pub(crate) fn fit(
+    base: &std::path::Path,
+    set: &LabeledSet,
+    options: &TrainOptions,
+    on_progress: &mut dyn FnMut(&TrainProgress) -> Control,
+) -> Result<Fitted> {
+    let start = Instant::now();
+    memory::quiet_allocator();
+    let device = Device::Cpu;
+    let mut tokenizer = Tokenizer::from_file(base.join("tokenizer.json"))?;
+    tokenizer.set_max_tokens(options.max_tokens)?;
+    let tokens = set.segments.iter().map(|s| tokenizer.encode(&s.text)).collect::<Result<Vec<_>>>()?;
+    let t = options.model_type;
+    let (classes, labels) = (&set.classes, &set.labels);
+    let golds: Vec<data::Gold> = set.segments.iter().map(|s| data::gold(t, classes, labels, &s.tags)).collect();
+    let weights = BertWeights::read(&base.join("model.onnx"))?;
+    let bert = Bert::new(&weights, &device)?;
+    let n_classes = if t == ModelType::Label { 1 } else { classes.len() };
+    let n_labels = if t == ModelType::Class { 0 } else { labels.len() };
+    let head = TrainHead::new(n_classes, n_labels, bert.hidden(), t != ModelType::Label, options.seed, &device)?;
+    let first_trained = if options.train_word_embeddings { 0 } else { 1 };
+    let mut encoder_opt = adamw::Group::new(bert.vars[first_trained..].to_vec(), options.encoder_lr)?;
+    let mut head_opt = adamw::Group::new(head.vars.clone(), options.head_lr)?;
+    let opt = adamw::AdamW::default();
+    let mut rng = SplitMix64::new(options.seed);
+    let lengths: Vec<usize> = tokens.iter().map(|t| t.len()).collect();
+    let per_epoch = lengths.len().div_ceil(options.batch_size) as u64;
+    let steps = per_epoch * options.epochs as u64;
+    let warmup = steps / 10;
+    let pad = tokenizer.pad_id();
+    let mut step = 0u64;
+    for epoch in 1..=options.epochs {
+        let (mut loss_sum, mut loss_n) = (0.0f32, 0u32);
+        for batch in data::batches(&lengths, options.batch_size, &mut rng) {
+            let (ids, mask) = inputs(&batch, &tokens, pad, &device)?;
+            let targets = targets(&batch, &golds, n_classes, &device)?;
+            let states = bert.forward(&ids, &mask).map_err(ce)?;
+            let (detect, label) = head.forward(&states, &mask).map_err(ce)?;
+            let loss = head.loss(&detect, label.as_ref(), &targets).map_err(ce)?;
+            let grads = loss.backward().map_err(ce)?;
+            step += 1;
+            let scale = adamw::schedule(step, warmup, steps);
+            if options.encoder_lr > 0.0 {
+                encoder_opt.step(&grads, &opt, step, scale)?;
+            }
+            head_opt.step(&grads, &opt, step, scale)?;
+            loss_sum += loss.to_scalar::<f32>().map_err(ce)?;
+            loss_n += 1;
+            let progress = TrainProgress {
+                step,
+                steps,
+                epoch,
+                loss: loss_sum / loss_n as f32,
+                seconds: start.elapsed().as_secs_f64(),
+            };
+            if on_progress(&progress) == Control::Cancel {
+                return Err(Error::new(ErrorKind::Cancelled, format!("training cancelled at step {step} of {steps}")));
+            }
+        }
+    }
+    let mut encoder_weights = HashMap::new();
+    for (i, values) in encoder_opt.values().iter().enumerate() {
+        encoder_weights.insert(bert.initializers[first_trained + i].clone(), values.clone());
+    }
+    let head = head.params(if t == ModelType::Label { vec![String::new()] } else { classes.to_vec() }, if t == ModelType::Class { Vec::new() } else { labels.to_vec() })?;
+    Ok(Fitted { encoder_weights, head, seconds: start.elapsed().as_secs_f64() })
+}
+
+/// Token ids (u32) and mask (f32) of a batch, padded to its longest sentence.
+fn inputs(batch: &[usize], tokens: &[crate::encode::Tokens], pad: i64, device: &Device) -> Result<(Tensor, Tensor)> {
+    let seq = batch.iter().map(|&i| tokens[i].len()).max().unwrap_or(1);
+    let mut ids = vec![pad as u32; batch.len() * seq];
+    let mut mask = vec![0f32; batch.len() * seq];
+    for (row, &i) in batch.iter().enumerate() {
+        for (k, &id) in tokens[i].ids.iter().enumerate() {
+            ids[row * seq + k] = u32::try_from(id).map_err(|_| Error::new(ErrorKind::Internal, format!("token id {id} out of range")))?;
+            mask[row * seq + k] = 1.0;
+        }
+    }
+    let ids = Tensor::from_vec(ids, (batch.len(), seq), device).map_err(ce)?;
+    let mask = Tensor::from_vec(mask, (batch.len(), seq), device).map_err(ce)?;
+    Ok((ids, mask))
+}
+
+fn targets(batch: &[usize], golds: &[data::Gold], classes: usize, device: &Device) -> Result<Targets> {
+    let b = batch.len();
+    let gather = |f: &dyn Fn(&data::Gold) -> Vec<f32>| batch.iter().flat_map(|&i| f(&golds[i])).collect::<Vec<f32>>();
+    let present = Tensor::from_vec(gather(&|g| g.present.clone()), (b, classes), device).map_err(ce)?;
+    let label_mask = Tensor::from_vec(gather(&|g| g.label_mask.clone()), (b, classes), device).map_err(ce)?;
+    let label: Vec<u32> = batch.iter().flat_map(|&i| golds[i].label.clone()).collect();
+    let label = Tensor::from_vec(label, (b, classes), device).map_err(ce)?;
+    Ok(Targets { present, label, label_mask })
+}
+
+/// glibc returns freed blocks above 128 KiB to the kernel at once, so every step's big
+/// temporaries are page-faulted in again (measured: a large share of step time). Raising the
+/// mmap and trim thresholds keeps them in the heap for reuse.
+mod memory {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub fn quiet_allocator() {
+        extern "C" {
+            fn mallopt(param: i32, value: i32) -> i32;
+        }
+        const M_TRIM_THRESHOLD: i32 = -1;
+        const M_MMAP_THRESHOLD: i32 = -3;
+        // SAFETY: mallopt only tunes glibc's allocator; any values are valid to pass.
+        unsafe {
+            mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's maximum on 64-bit
+            mallopt(M_TRIM_THRESHOLD, 1 << 30);
+        }
+    }
+
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    pub fn quiet_allocator() {}
+}
+
+#[cfg(test)]
+mod tests;

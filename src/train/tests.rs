@@ -1,0 +1,173 @@
+//! Training tests: tiny data, one epoch (CI has 2 cores).
+
+use std::collections::HashMap;
+
+use candle_core::{Device, Tensor};
+
+use super::*;
+use crate::encode::onnx::{read_proto, BertWeights};
+use crate::labeled::LabeledSegment;
+use crate::schema::Tag;
+
+fn tag(c: &str, l: &str) -> Tag {
+    Tag { class: Some(c.into()), label: Some(l.into()), confidence: None }
+}
+
+/// Two dozen hand-written restaurant sentences.
+pub(crate) fn tiny_set() -> LabeledSet {
+    let rows: [(&str, &[(&str, &str)]); 24] = [
+        ("The pasta was delicious.", &[("food", "POS")]),
+        ("The waiter ignored us for twenty minutes.", &[("service", "NEG")]),
+        ("Great food but slow service.", &[("food", "POS"), ("service", "NEG")]),
+        ("Prices are far too high for what you get.", &[("price", "NEG")]),
+        ("Cheap and tasty noodles.", &[("price", "POS"), ("food", "POS")]),
+        ("Our server was friendly and quick.", &[("service", "POS")]),
+        ("The soup was cold and bland.", &[("food", "NEG")]),
+        ("Very reasonable prices.", &[("price", "POS")]),
+        ("We waited an hour for a table.", &[("service", "NEG")]),
+        ("I loved the dessert.", &[("food", "POS")]),
+        ("Staff were rude and the bill was huge.", &[("service", "NEG"), ("price", "NEG")]),
+        ("We went there on a Tuesday.", &[]),
+        ("The steak was overcooked.", &[("food", "NEG")]),
+        ("Attentive service all evening.", &[("service", "POS")]),
+        ("Good value for money.", &[("price", "POS")]),
+        ("The fish was fresh but the waitress was rude.", &[("food", "POS"), ("service", "NEG")]),
+        ("Expensive drinks.", &[("price", "NEG")]),
+        ("Best pizza in town.", &[("food", "POS")]),
+        ("Nobody came to take our order.", &[("service", "NEG")]),
+        ("My friend recommended it.", &[]),
+        ("The curry tasted great and cost little.", &[("food", "POS"), ("price", "POS")]),
+        ("Service was terrible.", &[("service", "NEG")]),
+        ("The salad was soggy.", &[("food", "NEG")]),
+        ("Overpriced for tiny portions.", &[("price", "NEG")]),
+    ];
+    let segments = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (text, tags))| LabeledSegment {
+            text: text.to_string(),
+            tags: tags.iter().map(|(c, l)| tag(c, l)).collect(),
+            line: i as u64 + 1,
+            record: i,
+        })
+        .collect();
+    LabeledSet {
+        model_type: ModelType::Absa,
+        segments,
+        classes: vec!["food".into(), "price".into(), "service".into()],
+        labels: crate::schema::sentiment::ALL.iter().map(|l| l.to_string()).collect(),
+        issues: Vec::new(),
+    }
+}
+
+fn tiny_options() -> TrainOptions {
+    TrainOptions { epochs: 1, batch_size: 8, held_out: 0.25, ..TrainOptions::new(ModelType::Absa) }
+}
+
+fn shipped() -> std::path::PathBuf {
+    Encoder::default_model_dir()
+}
+
+#[test]
+fn every_parameter_gets_a_gradient() {
+    let device = Device::Cpu;
+    let weights = BertWeights::read(&shipped().join("model.onnx")).unwrap();
+    let bert = Bert::new(&weights, &device).unwrap();
+    let head = TrainHead::new(2, 3, bert.hidden(), true, 1, &device).unwrap();
+    let ids = Tensor::new(&[[101u32, 2204, 2833, 2021, 4030, 2326, 102], [101, 1996, 15174, 102, 0, 0, 0]], &device).unwrap();
+    let mask = Tensor::new(&[[1f32, 1., 1., 1., 1., 1., 1.], [1., 1., 1., 1., 0., 0., 0.]], &device).unwrap();
+    let targets = Targets {
+        present: Tensor::new(&[[1f32, 1.], [0., 1.]], &device).unwrap(),
+        label: Tensor::new(&[[0u32, 1], [0, 2]], &device).unwrap(),
+        label_mask: Tensor::new(&[[1f32, 1.], [0., 1.]], &device).unwrap(),
+    };
+    let states = bert.forward(&ids, &mask).unwrap();
+    let (d, l) = head.forward(&states, &mask).unwrap();
+    let grads = head.loss(&d, l.as_ref(), &targets).unwrap().backward().unwrap();
+    let names = bert.names.iter().cloned().chain((0..head.vars.len()).map(|i| format!("head.{i}")));
+    for (var, name) in bert.vars.iter().chain(&head.vars).zip(names) {
+        let g = grads.get(var.as_tensor()).unwrap_or_else(|| panic!("{name} has no gradient"));
+        let norm = g.sqr().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap();
+        // Only the type-0 row of token_type_embeddings and the used rows of the
+        // word/position tables are touched, so check the sum, not every row.
+        assert!(norm > 0.0 && norm.is_finite(), "{name}: gradient norm {norm}");
+    }
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| (*x as f64) * (*y as f64)).sum();
+    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb)
+}
+
+#[test]
+fn tract_on_the_patched_graph_equals_candle() {
+    // Perturb every parameter, then run the same weights through candle and through tract.
+    let proto = read_proto(&shipped().join("model.onnx")).unwrap();
+    let mut weights = BertWeights::from_onnx(&proto).unwrap();
+    let mut rng = SplitMix64::new(3);
+    let mut patch = HashMap::new();
+    for name in weights.expected_names() {
+        let p = weights.get(&name).unwrap().clone();
+        let values: Vec<f32> = p.values.iter().map(|v| v * (1.0 + 0.05 * rng.normal())).collect();
+        patch.insert(p.initializer.clone(), values.clone());
+        weights.set(&name, values).unwrap();
+    }
+    let encoder = Encoder::load_patched(shipped(), &patch, &EncoderOptions::default()).unwrap();
+    let texts = ["Great food but slow service.", "The waiter was rude."];
+    let states = encoder.encode_tokens(&texts).unwrap();
+    let bert = Bert::new(&weights, &Device::Cpu).unwrap();
+    let base = Encoder::load(shipped()).unwrap();
+    for (i, text) in states.iter().enumerate() {
+        let ids: Vec<u32> = text.tokens.ids.iter().map(|&x| x as u32).collect();
+        let n = ids.len();
+        let ids = Tensor::from_vec(ids, (1, n), &Device::Cpu).unwrap();
+        let mask = Tensor::ones((1, n), candle_core::DType::F32, &Device::Cpu).unwrap();
+        let ours = bert.forward(&ids, &mask).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let c = cosine(&ours, &text.states);
+        assert!(c >= 0.9999, "text {i}: cosine {c}");
+        // And the patch did change the graph's output.
+        let unpatched = base.encode_tokens(&[texts[i]]).unwrap().into_texts();
+        assert!(cosine(&unpatched[0].states, &text.states) < 0.9999);
+    }
+}
+
+#[test]
+fn trains_deterministically_and_round_trips_through_its_folder() {
+    let examples = tiny_set();
+    let options = tiny_options();
+    let mut seen = 0u64;
+    let a = train(&examples, None, &options, |p| {
+        seen = p.step;
+        Control::Continue
+    })
+    .unwrap();
+    assert_eq!(seen, 18u64.div_ceil(8), "one epoch of 18 training sentences in batches of 8");
+    assert_eq!((a.train_size, a.eval_size), (18, 6));
+    let b = train(&examples, None, &options, |_| Control::Continue).unwrap();
+    let texts = examples.texts();
+    let tags_a = a.model.tag_texts(&texts).unwrap();
+    assert_eq!(tags_a, b.model.tag_texts(&texts).unwrap(), "same seed, same model");
+    assert_eq!(a.metrics, b.metrics);
+    assert!(a.model.meta().score.is_some() && a.model.meta().metrics.is_some());
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut model = a.model;
+    model.save(dir.path()).unwrap();
+    let loaded = Model::load(dir.path()).unwrap();
+    assert_eq!(loaded.tag_texts(&texts).unwrap(), tags_a, "saved and loaded, same tags");
+    assert_eq!(loaded.meta().score, model.meta().score);
+    assert_eq!(loaded.meta().model_type, ModelType::Absa);
+}
+
+#[test]
+fn cancels_and_checks_options() {
+    let err = train(&tiny_set(), None, &tiny_options(), |_| Control::Cancel).err().unwrap();
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+    let bad = TrainOptions { epochs: 0, ..tiny_options() };
+    assert_eq!(train(&tiny_set(), None, &bad, |_| Control::Continue).err().unwrap().kind(), ErrorKind::InvalidArgument);
+    let unlabeled = LabeledSet { classes: Vec::new(), ..tiny_set() };
+    let err = train(&unlabeled, None, &tiny_options(), |_| Control::Continue).err().unwrap();
+    assert!(err.to_string().contains("no class tags"), "{err}");
+}
