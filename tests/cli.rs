@@ -253,3 +253,20 @@ fn train_builds_a_zero_shot_model_that_analyze_loads() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_lines(&out)[0].contains("manifest.json"), "{:?}", stderr_lines(&out));
 }
+
+#[test]
+fn read_prints_what_a_document_holds_as_words_json() {
+    let words = fixture("extract/receipt.words.json");
+    let out = opinio(&["read", &words]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let read = stdout_json(&out);
+    let given: Value = serde_json::from_str(&std::fs::read_to_string(&words).unwrap()).unwrap();
+    let texts = |v: &Value| -> Vec<String> {
+        v["pages"][0]["words"].as_array().unwrap().iter().map(|w| w["text"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(texts(&read), texts(&given));
+    assert_eq!(read["pages"][0]["width"], given["pages"][0]["width"].as_f64().unwrap());
+    let missing = opinio(&["read", "no/such/scan.png"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("scan.png"));
+}

@@ -43,7 +43,7 @@ fn receipts_cross_validated_hmean() {
         eprintln!("note: python3 scripts/sroie_to_words.py failed or python3 is missing, skipping");
         return;
     }
-    let docs = learn::read_annotated(out.path()).unwrap();
+    let docs = learn::read_annotated(out.path(), &Default::default()).unwrap();
     assert_eq!(docs.len(), 40);
     let scores =
         evaluate::cross_validate(&spec("models/receipts"), &docs, 5, &LearnOptions::default()).unwrap();
@@ -53,7 +53,7 @@ fn receipts_cross_validated_hmean() {
 
 #[test]
 fn invoices_leave_one_language_out() {
-    let docs = learn::read_annotated(&repo("tests/fixtures/extract/invoices")).unwrap();
+    let docs = learn::read_annotated(&repo("tests/fixtures/extract/invoices"), &Default::default()).unwrap();
     let spec = spec("models/invoices");
     let mut total = Scores::default();
     let mut per_lang = Vec::new();

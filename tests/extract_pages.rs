@@ -325,3 +325,33 @@ fn the_invoice_words_are_where_the_generator_put_them() {
     let expected: Vec<&str> = lines.iter().flat_map(|l| l.text.split(' ')).collect();
     assert_eq!(texts(&page), expected);
 }
+
+#[test]
+fn annotated_folders_take_scans_and_what_was_read_round_trips_as_words_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let scan = render(&invoice_pdf(), 0, 300.0);
+    std::fs::write(dir.path().join("invoice.png"), png(&scan)).unwrap();
+    std::fs::write(dir.path().join("invoice.answers.json"), r#"{"amount": "1,234.56"}"#).unwrap();
+    let docs = opinio::extract::learn::read_annotated(dir.path(), &ReadOptions::default()).unwrap();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].name, "invoice");
+    assert_eq!(docs[0].answers["amount"], "1,234.56");
+    let page = &docs[0].pages[0];
+    assert_eq!(page.origin, PageOrigin::Ocr);
+    assert_ocr_found(page, OCR_KEYS);
+
+    // What `opinio read` prints reads back as the same words.
+    let json = opinio::extract::pages::words_json(&docs[0].pages);
+    let back = read_bytes("again.words.json", json.to_string().as_bytes()).unwrap();
+    assert_eq!((back[0].width, back[0].height), (page.width, page.height));
+    assert_eq!(texts(&back[0]), texts(page));
+    for (a, b) in back[0].words.iter().zip(&page.words) {
+        assert!((a.bbox.x0 - b.bbox.x0).abs() <= 0.01 && (a.bbox.y1 - b.bbox.y1).abs() <= 0.01);
+        assert!((a.confidence - b.confidence).abs() <= 0.001);
+    }
+
+    // One answers file cannot go with two documents of the same name.
+    std::fs::write(dir.path().join("invoice.words.json"), json.to_string()).unwrap();
+    let err = opinio::extract::learn::read_annotated(dir.path(), &ReadOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("invoice.png") && err.to_string().contains("invoice.words.json"), "{err}");
+}

@@ -119,6 +119,13 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Read documents' words as NAME.words.json does (text layer or OCR): {"pages": [...]},
+    /// one object per line and file, to annotate or to see what OCR read.
+    Read {
+        /// PDFs or images (JPEG, PNG, TIFF, WEBP).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Learn an extraction model from annotated documents (NAME.words.json + NAME.answers.json).
     LearnFields {
         /// The spec: an extraction manifest (fields, anchors, prior weights), or a model folder.
@@ -266,6 +273,14 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             write_value(out, &extractor.extract_paths(&files, &options)?)?;
             Ok(None)
         }
+        Command::Read { files } => {
+            let mut out = out;
+            for file in &files {
+                let pages = opinio::extract::pages::read_path(file)?;
+                write_value(&mut out, &opinio::extract::pages::words_json(&pages))?;
+            }
+            Ok(None)
+        }
         Command::LearnFields { spec, annotated, out: dir, folds } => {
             let spec = if spec.is_dir() {
                 ExtractionModel::load(&spec)?
@@ -273,7 +288,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 let bytes = std::fs::read(&spec).map_err(|e| Error::from(e).with_path(&spec))?;
                 ExtractionModel::from_json(&bytes).map_err(|e| e.with_path(&spec))?
             };
-            let docs = learn::read_annotated(&annotated)?;
+            let docs = learn::read_annotated(&annotated, &spec.read_options())?;
             let options = learn::LearnOptions::default();
             let mut report = Map::new();
             report.insert("model".into(), json!(spec.name));

@@ -77,7 +77,7 @@ impl Extractor {
             let name = path
                 .file_name()
                 .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-            let pages = pages::read_path(path)?;
+            let pages = pages::read_path_with(path, &self.model.read_options())?;
             self.document(&name, &pages, options).map_err(|e| e.with_path(path))
         })?;
         Ok(ExtractionResponse::new(&self.model.name, docs))
@@ -91,7 +91,7 @@ impl Extractor {
         bytes: &[u8],
         options: &ExtractOptions,
     ) -> Result<ExtractionResponse> {
-        let pages = pages::read_bytes(name, bytes)?;
+        let pages = pages::read_bytes_with(name, bytes, &self.model.read_options())?;
         Ok(ExtractionResponse::new(&self.model.name, vec![self.document(name, &pages, options)?]))
     }
 

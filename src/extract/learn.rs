@@ -32,63 +32,73 @@ pub const ANSWERS_SUFFIX: &str = ".answers.json";
 /// Most annotated documents read from one folder.
 const MAX_ANNOTATED: usize = 100_000;
 
-/// Reads an annotated folder: every `NAME.words.json` with its `NAME.answers.json`
-/// (`{"label": "expected value", ...}`), sorted by name. A words file without answers is
-/// an error, not a silent skip: it would teach that no field is on the page.
-pub fn read_annotated(dir: &Path) -> Result<Vec<Annotated>> {
+/// What an annotated document may be: words read by another engine, or a file opinio reads
+/// itself (a born-digital PDF, or a scan it OCRs).
+const DOCUMENT_SUFFIXES: [&str; 8] =
+    [".words.json", ".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"];
+
+/// Reads an annotated folder: every document (`NAME.words.json`, or a PDF or image that is
+/// then read as `opinio extract` reads it, OCR included) with its `NAME.answers.json`
+/// (`{"label": "expected value", ...}`), sorted by name; documents are read in parallel. A
+/// document without answers is an error, not a silent skip: it would teach that no field is
+/// on the page.
+pub fn read_annotated(dir: &Path, options: &pages::ReadOptions) -> Result<Vec<Annotated>> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::from(e).with_path(dir))?;
-    let mut names = Vec::new();
+    let mut found: BTreeMap<String, String> = BTreeMap::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::from(e).with_path(dir))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(stem) = name.strip_suffix(".words.json") {
-            names.push(stem.to_string());
+        let lower = name.to_lowercase();
+        let Some(suffix) = DOCUMENT_SUFFIXES.iter().find(|s| lower.ends_with(*s)) else { continue };
+        let stem = name[..name.len() - suffix.len()].to_string();
+        if let Some(other) = found.insert(stem.clone(), name.clone()) {
+            return Err(Error::invalid_argument(format!(
+                "{other} and {name} are both documents named {stem:?}; keep one, the answers file can only go with one"
+            ))
+            .with_path(dir));
         }
-        if names.len() > MAX_ANNOTATED {
+        if found.len() > MAX_ANNOTATED {
             return Err(
-                Error::limit("annotated documents in a folder", names.len(), MAX_ANNOTATED).with_path(dir)
+                Error::limit("annotated documents in a folder", found.len(), MAX_ANNOTATED).with_path(dir)
             );
         }
     }
-    if names.is_empty() {
+    if found.is_empty() {
         return Err(Error::invalid_argument(format!(
-            "{} holds no NAME.words.json files; put each annotated document there with its NAME{ANSWERS_SUFFIX}",
+            "{} holds no annotated documents (NAME.words.json, .pdf, .jpg, .png, .tiff, .webp); put each there with its NAME{ANSWERS_SUFFIX}",
             dir.display()
         )));
     }
-    names.sort();
-    let mut docs = Vec::with_capacity(names.len());
-    for stem in names {
-        let words = dir.join(format!("{stem}.words.json"));
-        let answers_path = dir.join(format!("{stem}{ANSWERS_SUFFIX}"));
-        let pages = pages::read_path(&words)?;
-        let bytes = std::fs::read(&answers_path).map_err(|e| Error::from(e).with_path(&answers_path))?;
-        let raw: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(&bytes).map_err(|e| {
-                Error::malformed(format!("answers do not parse: {e}; expected {{\"label\": \"value\", ...}}"))
-                    .with_path(&answers_path)
-            })?;
-        let mut answers = HashMap::new();
-        for (label, v) in raw {
-            match v {
-                serde_json::Value::String(s) => {
-                    answers.insert(label, s);
-                }
-                serde_json::Value::Number(n) => {
-                    answers.insert(label, n.to_string());
-                }
-                serde_json::Value::Null => {}
-                other => {
-                    return Err(Error::malformed(format!(
-                        "answer for {label:?} is {other}, expected a string"
-                    ))
+    let found: Vec<(String, String)> = found.into_iter().collect();
+    crate::parallel::try_map_each(&found, |(stem, file)| read_one(dir, stem, file, options))
+}
+
+/// One annotated document: its pages and its answers.
+fn read_one(dir: &Path, stem: &str, file: &str, options: &pages::ReadOptions) -> Result<Annotated> {
+    let answers_path = dir.join(format!("{stem}{ANSWERS_SUFFIX}"));
+    let pages = pages::read_path_with(&dir.join(file), options)?;
+    let bytes = std::fs::read(&answers_path).map_err(|e| Error::from(e).with_path(&answers_path))?;
+    let raw: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::malformed(format!("answers do not parse: {e}; expected {{\"label\": \"value\", ...}}"))
+            .with_path(&answers_path)
+    })?;
+    let mut answers = HashMap::new();
+    for (label, v) in raw {
+        match v {
+            serde_json::Value::String(s) => {
+                answers.insert(label, s);
+            }
+            serde_json::Value::Number(n) => {
+                answers.insert(label, n.to_string());
+            }
+            serde_json::Value::Null => {}
+            other => {
+                return Err(Error::malformed(format!("answer for {label:?} is {other}, expected a string"))
                     .with_path(&answers_path))
-                }
             }
         }
-        docs.push(Annotated { name: stem, pages, answers });
     }
-    Ok(docs)
+    Ok(Annotated { name: stem.to_string(), pages, answers })
 }
 
 /// How hard learning tries.

@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use image::ImageFormat;
 
 pub use ocr::DEFAULT_TESSDATA;
+pub use words_json::to_json as words_json;
 
 use crate::extract::{Page, Word};
 use crate::{Error, ErrorKind, Language, Result};
@@ -201,7 +202,7 @@ pub fn read_bytes_with(name: &str, bytes: &[u8], options: &ReadOptions) -> Resul
 /// pixels already, and to measure what opinio adds around the OCR (`benches/extract.rs`).
 pub fn ocr_image(image: &image::GrayImage, ppi: Option<u32>, options: &ReadOptions) -> Result<Vec<Word>> {
     let settings = ocr::OcrSettings::new(&options.languages, options.tessdata.as_deref())?;
-    ocr::recognise(image, ppi, &settings)
+    ocr::recognise(image, ppi, ocr::Binarize::Global, &settings)
 }
 
 fn image_scan(index: usize, raster: image::RgbImage) -> scan::Scan {

@@ -5,11 +5,14 @@
 //!   mode silently dropped large headings;
 //! - one engine per thread, created once and reused (loading the language models takes
 //!   longer than recognising a page), pages spread over threads by [`crate::parallel`];
-//! - OpenMP limited to one thread inside Tesseract: Debian's libtesseract uses OpenMP, whose
-//!   threads fight over the cores with our own per-page threads (about 1.1 s per page instead
-//!   of 0.3 s). `OMP_THREAD_LIMIT` works only when set before the process starts, which a
-//!   library cannot do, so each thread calls `omp_set_num_threads(1)` (a per-thread setting
-//!   in libgomp) before its engine's first use.
+//! - OpenMP kept out of Tesseract: Debian's libtesseract uses OpenMP, whose spinning threads
+//!   fight over the cores with our own per-page threads (measured on 4 SROIE receipts, 2
+//!   cores: 21-22 s with OpenMP, 4.9-5.5 s without, a quarter of the time). Tesseract's loops
+//!   name their thread count (`num_threads(n)`), which overrides `omp_set_num_threads`, and
+//!   `OMP_THREAD_LIMIT` is read only when libgomp loads, before a library can set it. The
+//!   runtime switch that works is libgomp's max-active-levels set to 0: every parallel region
+//!   then runs on the thread that reaches it. It is process-wide, so a host that runs its own
+//!   OpenMP code in the same process gets serial regions once opinio has read a scan.
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
@@ -68,9 +71,35 @@ thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
 }
 
+/// How Tesseract separates ink from paper before reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Binarize {
+    /// One Otsu threshold for the whole page (Tesseract's default): best on clean scans.
+    Global,
+    /// Otsu thresholds per tile (Leptonica's adaptive Otsu): reads faded thermal receipts
+    /// and unevenly lit photos that the global threshold turns blank, but adds noise to
+    /// clean pages, so it is a second reading rather than the first.
+    Adaptive,
+}
+
+impl Binarize {
+    /// Tesseract's `thresholding_method` value.
+    fn method(self) -> &'static CStr {
+        match self {
+            Binarize::Global => c"0",
+            Binarize::Adaptive => c"1",
+        }
+    }
+}
+
 /// Recognises the words of a grey image scanned at `ppi` pixels per inch (estimated by
 /// Tesseract when unknown); boxes in pixels.
-pub(crate) fn recognise(image: &GrayImage, ppi: Option<u32>, settings: &OcrSettings) -> Result<Vec<Word>> {
+pub(crate) fn recognise(
+    image: &GrayImage,
+    ppi: Option<u32>,
+    binarize: Binarize,
+    settings: &OcrSettings,
+) -> Result<Vec<Word>> {
     let (width, height) = image.dimensions();
     let too_big = |v: u32| c_int::try_from(v).is_err();
     if width == 0 || height == 0 || too_big(width) || too_big(height) {
@@ -83,13 +112,13 @@ pub(crate) fn recognise(image: &GrayImage, ppi: Option<u32>, settings: &OcrSetti
             *slot = Some(Engine::new(settings)?);
         }
         let engine = slot.as_mut().ok_or_else(|| Error::new(ErrorKind::Internal, "ocr engine vanished"))?;
-        engine.read(image, ppi)
+        engine.read(image, ppi, binarize)
     })
 }
 
 impl Engine {
     fn new(settings: &OcrSettings) -> Result<Engine> {
-        limit_openmp_to_this_thread();
+        keep_openmp_serial();
         let missing = settings
             .languages
             .split('+')
@@ -118,8 +147,11 @@ impl Engine {
         Ok(Engine { settings: settings.clone(), api })
     }
 
-    fn read(&mut self, image: &GrayImage, ppi: Option<u32>) -> Result<Vec<Word>> {
+    fn read(&mut self, image: &GrayImage, ppi: Option<u32>, binarize: Binarize) -> Result<Vec<Word>> {
         let (width, height) = image.dimensions();
+        self.api.set_variable(c"thresholding_method", binarize.method()).map_err(|_| {
+            Error::new(ErrorKind::Unsupported, "this libtesseract has no thresholding_method (Tesseract 5 has)")
+        })?;
         let (w, h) = (width as c_int, height as c_int);
         self.api
             .set_image(image.as_raw(), w, h, 1, w)
@@ -168,24 +200,25 @@ fn parse_tsv(tsv: &str) -> Vec<Word> {
     words
 }
 
-/// Sets libgomp's thread count for the calling thread to 1, if libgomp is loaded.
+/// Makes OpenMP parallel regions run on the thread that reaches them, if libgomp is loaded
+/// (see the module docs for why this, and why process-wide).
 ///
 /// The symbol is looked up at run time so that opinio does not link libgomp itself (a
 /// libtesseract built without OpenMP then simply has nothing to limit).
-fn limit_openmp_to_this_thread() {
+fn keep_openmp_serial() {
     extern "C" {
         fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
     }
     // glibc's RTLD_DEFAULT: search the global scope, where libtesseract's libgomp lives.
     const RTLD_DEFAULT: *mut c_void = std::ptr::null_mut();
     // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only reads the loaded
-    // objects' symbol tables. A non-null result is libgomp's `void omp_set_num_threads(int)`,
-    // which is safe to call from any thread at any time.
+    // objects' symbol tables. A non-null result is libgomp's
+    // `void omp_set_max_active_levels(int)`, safe to call from any thread at any time.
     unsafe {
-        let f = dlsym(RTLD_DEFAULT, c"omp_set_num_threads".as_ptr());
+        let f = dlsym(RTLD_DEFAULT, c"omp_set_max_active_levels".as_ptr());
         if !f.is_null() {
             let set: extern "C" fn(c_int) = std::mem::transmute(f);
-            set(1);
+            set(0);
         }
     }
 }
@@ -221,7 +254,7 @@ mod tests {
     fn missing_language_data_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         let s = OcrSettings::new(&[Language::De], Some(dir.path())).unwrap();
-        let err = recognise(&GrayImage::new(10, 10), Some(300), &s).unwrap_err();
+        let err = recognise(&GrayImage::new(10, 10), Some(300), Binarize::Global, &s).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported);
         assert!(err.message().contains("deu.traineddata"), "{err}");
     }

@@ -27,11 +27,6 @@ pub(crate) enum Turn {
 }
 
 impl Turn {
-    /// The turns worth trying after an unclear reading, most likely first.
-    pub const OTHERS: [Turn; 3] = [Turn::Half, Turn::Right, Turn::Left];
-    /// The turns worth trying when the words run vertically.
-    pub const QUARTERS: [Turn; 2] = [Turn::Right, Turn::Left];
-
     /// Whether width and height swap.
     pub fn swaps_sides(self) -> bool {
         matches!(self, Turn::Right | Turn::Left)

@@ -1,15 +1,16 @@
 //! A scanned page (an image, or a PDF page without a text layer) read by OCR.
 //!
 //! The order of the steps: grey copy, deskew (raster and grey turned together, so that the
-//! word boxes fit the raster kept for annotated pages), Tesseract, other quarter turns when
-//! that reading is unclear ([`orient`]), then the boxes converted from pixels to the page's
-//! units.
+//! word boxes fit the raster kept for annotated pages), Tesseract, adaptive thresholds and
+//! other quarter turns when that reading is unclear ([`orient`]), then the boxes converted
+//! from pixels to the page's units.
 
 use std::sync::Arc;
 
 use image::RgbImage;
 
 use super::orient::{self, Turn};
+use super::ocr::Binarize;
 use super::{deskew, ocr, ReadOptions};
 use crate::extract::{BBox, Page, PageOrigin};
 use crate::Result;
@@ -71,26 +72,39 @@ pub(crate) fn read(scan: Scan, options: &ReadOptions, settings: &ocr::OcrSetting
     })
 }
 
-/// Reads the page as scanned and, when that reading is unclear or runs vertically, turned
-/// by quarter turns ([`orient`]); returns the raster as read best, its words and the turn.
+/// Reads the page as scanned and, when that reading is unclear, again with adaptive
+/// thresholds and then turned by quarter turns; when it runs vertically, turned by 90° and
+/// 270° ([`orient`]). Returns the raster as read best, its words and the turn applied.
 fn upright(
     raster: RgbImage,
     gray: image::GrayImage,
     ppi: Option<u32>,
     settings: &ocr::OcrSettings,
 ) -> Result<(RgbImage, Vec<crate::extract::Word>, Turn)> {
-    let words = ocr::recognise(&gray, ppi, settings)?;
+    let words = ocr::recognise(&gray, ppi, Binarize::Global, settings)?;
     let vertical = orient::runs_vertically(&words);
     if !vertical && orient::is_clear(&words) {
         return Ok((raster, words, Turn::None));
     }
+    const UNCLEAR: [(Turn, Binarize); 4] = [
+        (Turn::None, Binarize::Adaptive),
+        (Turn::Half, Binarize::Global),
+        (Turn::Right, Binarize::Global),
+        (Turn::Left, Binarize::Global),
+    ];
+    const VERTICAL: [(Turn, Binarize); 2] = [(Turn::Right, Binarize::Global), (Turn::Left, Binarize::Global)];
     // A vertical reading is kept only if no turn reads at all.
-    let (tries, current): (&[Turn], f32) =
-        if vertical { (&Turn::QUARTERS, 0.0) } else { (&Turn::OTHERS, orient::legibility(&words)) };
-    let mut best: Option<(f32, RgbImage, Vec<crate::extract::Word>, Turn)> = None;
-    for &turn in tries {
-        let (turned, turned_gray) = turn.apply(&raster, &gray);
-        let words = ocr::recognise(&turned_gray, ppi, settings)?;
+    let (tries, current): (&[(Turn, Binarize)], f32) =
+        if vertical { (&VERTICAL, 0.0) } else { (&UNCLEAR, orient::legibility(&words)) };
+    let mut best: Option<(f32, Option<RgbImage>, Vec<crate::extract::Word>, Turn)> = None;
+    for &(turn, binarize) in tries {
+        let (turned, words) = if turn == Turn::None {
+            (None, ocr::recognise(&gray, ppi, binarize, settings)?)
+        } else {
+            let (turned, turned_gray) = turn.apply(&raster, &gray);
+            let words = ocr::recognise(&turned_gray, ppi, binarize, settings)?;
+            (Some(turned), words)
+        };
         let legibility = orient::legibility(&words);
         let to_beat = best.as_ref().map_or(current, |b| b.0);
         if orient::is_better(legibility, to_beat) && !orient::runs_vertically(&words) {
@@ -102,7 +116,7 @@ fn upright(
         }
     }
     Ok(match best {
-        Some((_, raster, words, turn)) => (raster, words, turn),
+        Some((_, turned, words, turn)) => (turned.unwrap_or(raster), words, turn),
         None => (raster, words, Turn::None),
     })
 }

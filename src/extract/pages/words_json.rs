@@ -44,6 +44,32 @@ fn full_confidence() -> f64 {
     1.0
 }
 
+/// Pages as a words.json value, the shape [`read`] takes back: what opinio read of a scan or
+/// PDF, to annotate (`NAME.answers.json` beside it) or to check what OCR saw. Sizes and
+/// boxes are in the page's units (pixels for images, points for PDF pages).
+pub fn to_json(pages: &[Page]) -> serde_json::Value {
+    let round = |v: f32| (f64::from(v) * 100.0).round() / 100.0;
+    let pages: Vec<serde_json::Value> = pages
+        .iter()
+        .map(|page| {
+            let words: Vec<serde_json::Value> = page
+                .words
+                .iter()
+                .map(|w| {
+                    let b = w.bbox;
+                    serde_json::json!({
+                        "text": w.text,
+                        "bbox": [round(b.x0), round(b.y0), round(b.x1), round(b.y1)],
+                        "confidence": (f64::from(w.confidence) * 1000.0).round() / 1000.0,
+                    })
+                })
+                .collect();
+            serde_json::json!({"width": round(page.width), "height": round(page.height), "words": words})
+        })
+        .collect();
+    serde_json::json!({ "pages": pages })
+}
+
 pub(crate) fn read(bytes: &[u8]) -> Result<Vec<Page>> {
     if bytes.len() > MAX_BYTES {
         return Err(Error::limit("words.json size in bytes", bytes.len(), MAX_BYTES));
