@@ -48,7 +48,7 @@ fn bench_train(c: &mut Criterion) {
     group.sample_size(10);
     for &n in sizes {
         let data = labeled(n);
-        let options = TrainOptions { epochs: 1, ..TrainOptions::new(ModelType::Absa) };
+        let options = TrainOptions { epochs: 1, min_steps: 0, ..TrainOptions::new(ModelType::Absa) };
         group.bench_with_input(BenchmarkId::new("sentences", n), &data, |b, data| {
             b.iter(|| train::train(data, None, &options, |_| Control::Continue).expect("training").train_size)
         });

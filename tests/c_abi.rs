@@ -199,6 +199,23 @@ fn example_is_clean_under_valgrind() {
     assert_eq!(code, 0, "valgrind found errors (exit 99) or the example failed:\n{stderr}\n{stdout}");
     assert!(stderr.contains("ERROR SUMMARY: 0 errors"), "{stderr}");
     assert!(stderr.contains("definitely lost: 0 bytes") || stderr.contains("All heap blocks were freed"), "{stderr}");
+
+    // The extraction and sampling entry points, by path and from bytes, and a bad document.
+    let exe = build(prefix.path(), &flags, "extract_sample.c");
+    let repo = ffi_support::repo();
+    let args = [
+        repo.join("models/receipts"),
+        repo.join("tests/fixtures/extract/receipt.words.json"),
+        repo.join(MODEL),
+    ];
+    let args: Vec<&str> = args.iter().map(|p| p.to_str().unwrap()).collect();
+    let (code, stdout, stderr) = run_under(prefix.path(), &exe, &wrapper, &args);
+    assert_eq!(code, 0, "valgrind found errors (exit 99) or extract_sample failed:\n{stderr}\n{stdout}");
+    assert!(stderr.contains("ERROR SUMMARY: 0 errors"), "{stderr}");
+    assert!(stderr.contains("definitely lost: 0 bytes") || stderr.contains("All heap blocks were freed"), "{stderr}");
+    let out: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(out["sampled"]["documents"].as_array().map(Vec::len), Some(2));
+    assert!(out["by_path"]["documents"][0]["matches"].as_array().is_some_and(|m| !m.is_empty()), "{stdout}");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -54,7 +54,8 @@ fn header_first_default() -> bool {
 /// optionally, `"test"` (a labeled file to score on; default: 10% of `train` held out),
 /// `"column_mapping"` (the Studio's `{"text": ..., "class"/"aspect": ..., "label": ...}` for
 /// CSV/TXT/JSON/JSONL/XLSX rows), `"header_first"` (default true), `"lang"` (`"en"`),
-/// `"name"` (the folder's name), `"base"` (the shipped encoder), `"epochs"` (4), `"seed"`
+/// `"name"` (the folder's name), `"base"` (the shipped encoder), `"epochs"` (default 4, more
+/// for small sets so that training makes at least 100 steps; given, exactly that), `"seed"`
 /// (42; a seed gives the same model every time).
 ///
 /// `progress` may be NULL. Otherwise it is called with `user_data` after every training
@@ -103,6 +104,8 @@ fn fine_tune(options: FineTuneOptions, report: impl FnMut(&TrainProgress) -> Con
     let defaults = trainer::TrainOptions::new(model_type);
     let settings = trainer::TrainOptions {
         base: options.base,
+        // Passes asked for are passes made; the default lets small sets take more.
+        min_steps: if options.epochs.is_some() { 0 } else { defaults.min_steps },
         epochs: options.epochs.unwrap_or(defaults.epochs),
         seed: options.seed.unwrap_or(defaults.seed),
         name: options.name.unwrap_or_else(|| folder_name(&options.out)),

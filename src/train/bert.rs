@@ -6,12 +6,15 @@
 //! gradient). The weights come from the ONNX graph ([`crate::encode::onnx`]) in its layout (dense
 //! weights `[in, out]`), so trained values go straight back into that graph.
 //!
-//! No dropout: the forward is a pure function of the weights, which keeps training
-//! deterministic for a seed, and equal to the ONNX graph tract runs.
+//! Dropout (when asked for: on the embeddings, the attention weights and each sub-layer's
+//! output) draws its masks from the training seed ([`Dropout`]), so training stays deterministic;
+//! without it the forward is a pure function of the weights, equal to the ONNX graph tract
+//! runs (tested).
 
 use candle_core::{DType, Device, Tensor, Var, D};
 
 use crate::encode::onnx::BertWeights;
+use crate::rng::SplitMix64;
 use crate::{Error, ErrorKind, Result};
 
 /// LayerNorm epsilon of BERT checkpoints.
@@ -66,6 +69,48 @@ pub(crate) fn softmax(x: &Tensor) -> candle_core::Result<Tensor> {
     e.broadcast_div(&e.sum_keepdim(D::Minus1)?)
 }
 
+/// Inverted dropout with masks from a seeded generator (candle's own dropout draws from an
+/// unseeded one): each value is kept with probability `1 - p` and scaled to keep the mean.
+pub struct Dropout {
+    rng: SplitMix64,
+    /// Out of 256: a random byte below it keeps the value.
+    keep_below: u64,
+}
+
+impl Dropout {
+    /// Drops a share `p` (0 to 0.9) of values, with masks drawn from `seed`.
+    pub fn new(p: f32, seed: u64) -> Dropout {
+        let keep = (1.0 - p.clamp(0.0, 0.9)) * 256.0;
+        Dropout { rng: SplitMix64::new(seed ^ 0xD80F_0D80), keep_below: keep.round() as u64 }
+    }
+
+    /// `x` with the dropped values zeroed and the kept ones scaled by `256 / keep_below`.
+    pub fn apply(&mut self, x: &Tensor) -> candle_core::Result<Tensor> {
+        if self.keep_below >= 256 {
+            return Ok(x.clone());
+        }
+        let n = x.elem_count();
+        let scale = 256.0 / self.keep_below as f32;
+        let mut mask = Vec::with_capacity(n);
+        while mask.len() < n {
+            let mut bits = self.rng.next_u64();
+            for _ in 0..8.min(n - mask.len()) {
+                mask.push(if (bits & 0xff) < self.keep_below { scale } else { 0.0 });
+                bits >>= 8;
+            }
+        }
+        x * Tensor::from_vec(mask, x.shape(), x.device())?
+    }
+}
+
+/// Dropout when training, identity otherwise.
+fn drop(dropout: &mut Option<&mut Dropout>, x: Tensor) -> candle_core::Result<Tensor> {
+    match dropout {
+        Some(d) => d.apply(&x),
+        None => Ok(x),
+    }
+}
+
 impl Bert {
     /// Trainable variables initialised from `weights`.
     pub fn new(weights: &BertWeights, device: &Device) -> Result<Bert> {
@@ -86,8 +131,8 @@ impl Bert {
     }
 
     /// The per-token states `[batch, seq, hidden]` of `ids` (u32 `[batch, seq]`) with
-    /// `mask` (f32 `[batch, seq]`, 1 for real tokens).
-    pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    /// `mask` (f32 `[batch, seq]`, 1 for real tokens), with `dropout` when training.
+    pub fn forward(&self, ids: &Tensor, mask: &Tensor, mut dropout: Option<&mut Dropout>) -> candle_core::Result<Tensor> {
         let (b, t) = ids.dims2()?;
         let (h, heads) = (self.hidden, self.heads);
         let dh = h / heads;
@@ -96,7 +141,8 @@ impl Bert {
         let positions = v[1].as_tensor().narrow(0, 0, t)?;
         let types = v[2].as_tensor().narrow(0, 0, 1)?;
         let x = words.broadcast_add(&positions.broadcast_add(&types)?)?;
-        let mut x = layer_norm(&x, v[3].as_tensor(), v[4].as_tensor())?.reshape((b * t, h))?;
+        let x = layer_norm(&x, v[3].as_tensor(), v[4].as_tensor())?.reshape((b * t, h))?;
+        let mut x = drop(&mut dropout, x)?;
         // Padding gets a large negative score before the softmax: [b, 1, 1, t].
         let bias = ((mask.to_dtype(DType::F32)? - 1.0)? * 10000.0)?.reshape((b, 1, 1, t))?;
         let scale = 1.0 / (dh as f64).sqrt();
@@ -107,11 +153,12 @@ impl Bert {
             let k = split(dense(&x, &p[2], &p[3])?)?;
             let val = split(dense(&x, &p[4], &p[5])?)?;
             let scores = (q.matmul(&k.transpose(2, 3)?.contiguous()?)? * scale)?.broadcast_add(&bias)?;
-            let ctx = softmax(&scores)?.matmul(&val)?.transpose(1, 2)?.contiguous()?.reshape((b * t, h))?;
-            let attended = dense(&ctx, &p[6], &p[7])?;
+            let weights = drop(&mut dropout, softmax(&scores)?)?;
+            let ctx = weights.matmul(&val)?.transpose(1, 2)?.contiguous()?.reshape((b * t, h))?;
+            let attended = drop(&mut dropout, dense(&ctx, &p[6], &p[7])?)?;
             x = layer_norm(&(attended + &x)?, p[8].as_tensor(), p[9].as_tensor())?;
             let inner = dense(&x, &p[10], &p[11])?.gelu_erf()?;
-            let out = dense(&inner, &p[12], &p[13])?;
+            let out = drop(&mut dropout, dense(&inner, &p[12], &p[13])?)?;
             x = layer_norm(&(out + &x)?, p[14].as_tensor(), p[15].as_tensor())?;
         }
         x.reshape((b, t, h))

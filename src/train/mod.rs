@@ -63,8 +63,12 @@ pub struct TrainOptions {
     /// The base encoder folder (`model.onnx` + `tokenizer.json`); the shipped MiniLM when
     /// `None`.
     pub base: Option<PathBuf>,
-    /// Passes over the training set.
+    /// Passes over the training set, at least.
     pub epochs: usize,
+    /// Small sets get more passes, up to [`MAX_EPOCHS`], until training takes at least this
+    /// many steps: 200 labeled sentences in 4 epochs would be 28 steps, too few for the heads
+    /// to learn anything. 0 keeps `epochs` as it is.
+    pub min_steps: u64,
     /// Sentences per step.
     pub batch_size: usize,
     /// Peak learning rate of the encoder.
@@ -80,6 +84,10 @@ pub struct TrainOptions {
     /// Whether the word embeddings (half of MiniLM's parameters) are trained too; frozen,
     /// the saved encoder is half the size.
     pub train_word_embeddings: bool,
+    /// The share of values dropout zeroes in the encoder while training (BERT uses 0.1).
+    /// Default 0: on SemEval-2014 restaurants (15% of train held out) 0.1 gave joint F1
+    /// 0.692 against 0.701 without, detection 0.855 against 0.857.
+    pub dropout: f32,
     /// The model's name.
     pub name: String,
     /// The model's language.
@@ -94,6 +102,7 @@ impl TrainOptions {
             model_type,
             base: None,
             epochs: 4,
+            min_steps: 100,
             batch_size: 32,
             encoder_lr: 4e-5,
             head_lr: 2e-3,
@@ -101,9 +110,23 @@ impl TrainOptions {
             held_out: 0.1,
             max_tokens: 128,
             train_word_embeddings: false,
+            dropout: 0.0,
             name: "trained".into(),
             language: Language::En,
         }
+    }
+}
+
+/// The most passes `min_steps` may lead to.
+pub const MAX_EPOCHS: usize = 30;
+
+impl TrainOptions {
+    /// The passes training makes over `sentences` labeled sentences: `epochs`, or more when
+    /// that is fewer than `min_steps` steps.
+    pub fn epochs_for(&self, sentences: usize) -> usize {
+        let per_epoch = sentences.div_ceil(self.batch_size.max(1)).max(1) as u64;
+        let needed = self.min_steps.div_ceil(per_epoch) as usize;
+        self.epochs.max(needed.min(MAX_EPOCHS))
     }
 }
 
@@ -169,6 +192,7 @@ where
         }
     };
     let base = options.base.clone().unwrap_or_else(Encoder::default_model_dir);
+    let options = &TrainOptions { epochs: options.epochs_for(train_set.segments.len()), ..options.clone() };
     let mut fitted = fit(&base, &train_set, options, &mut on_progress)?;
     // Saved in half precision: round now so the model in hand tags as the saved one will.
     crate::model::round_to_f16(&mut fitted.encoder_weights);
@@ -199,6 +223,9 @@ fn check(o: &TrainOptions) -> Result<()> {
     }
     if !(o.encoder_lr >= 0.0 && o.head_lr > 0.0 && o.encoder_lr.is_finite() && o.head_lr.is_finite()) {
         return bad(format!("learning rates {} / {} must be finite and positive", o.encoder_lr, o.head_lr));
+    }
+    if !(0.0..=0.5).contains(&o.dropout) {
+        return bad(format!("dropout is {}, use 0 to 0.5", o.dropout));
     }
     if !(8..=crate::encode::MAX_POSITIONS).contains(&o.max_tokens) {
         return bad(format!("max_tokens is {}, use 8 to {}", o.max_tokens, crate::encode::MAX_POSITIONS));
@@ -239,6 +266,7 @@ pub(crate) fn fit(
     let mut head_opt = adamw::Group::new(head.vars.clone(), options.head_lr)?;
     let opt = adamw::AdamW::default();
     let mut rng = SplitMix64::new(options.seed);
+    let mut dropout = bert::Dropout::new(options.dropout, options.seed);
     let lengths: Vec<usize> = tokens.iter().map(|t| t.len()).collect();
     let per_epoch = lengths.len().div_ceil(options.batch_size) as u64;
     let steps = per_epoch * options.epochs as u64;
@@ -250,7 +278,7 @@ pub(crate) fn fit(
         for batch in data::batches(&lengths, options.batch_size, &mut rng) {
             let (ids, mask) = inputs(&batch, &tokens, pad, &device)?;
             let targets = targets(&batch, &golds, n_classes, &device)?;
-            let states = bert.forward(&ids, &mask).map_err(ce)?;
+            let states = bert.forward(&ids, &mask, Some(&mut dropout)).map_err(ce)?;
             let (detect, label) = head.forward(&states, &mask).map_err(ce)?;
             let loss = head.loss(&detect, label.as_ref(), &targets).map_err(ce)?;
             let grads = loss.backward().map_err(ce)?;

@@ -61,7 +61,7 @@ pub(crate) fn tiny_set() -> LabeledSet {
 }
 
 fn tiny_options() -> TrainOptions {
-    TrainOptions { epochs: 1, batch_size: 8, held_out: 0.25, ..TrainOptions::new(ModelType::Absa) }
+    TrainOptions { epochs: 1, min_steps: 0, batch_size: 8, held_out: 0.25, ..TrainOptions::new(ModelType::Absa) }
 }
 
 fn shipped() -> std::path::PathBuf {
@@ -81,7 +81,7 @@ fn every_parameter_gets_a_gradient() {
         label: Tensor::new(&[[0u32, 1], [0, 2]], &device).unwrap(),
         label_mask: Tensor::new(&[[1f32, 1.], [0., 1.]], &device).unwrap(),
     };
-    let states = bert.forward(&ids, &mask).unwrap();
+    let states = bert.forward(&ids, &mask, None).unwrap();
     let (d, l) = head.forward(&states, &mask).unwrap();
     let grads = head.loss(&d, l.as_ref(), &targets).unwrap().backward().unwrap();
     let names = bert.names.iter().cloned().chain((0..head.vars.len()).map(|i| format!("head.{i}")));
@@ -124,7 +124,7 @@ fn tract_on_the_patched_graph_equals_candle() {
         let n = ids.len();
         let ids = Tensor::from_vec(ids, (1, n), &Device::Cpu).unwrap();
         let mask = Tensor::ones((1, n), candle_core::DType::F32, &Device::Cpu).unwrap();
-        let ours = bert.forward(&ids, &mask).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let ours = bert.forward(&ids, &mask, None).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let c = cosine(&ours, &text.states);
         assert!(c >= 0.9999, "text {i}: cosine {c}");
         // And the patch did change the graph's output.
@@ -170,4 +170,27 @@ fn cancels_and_checks_options() {
     let unlabeled = LabeledSet { classes: Vec::new(), ..tiny_set() };
     let err = train(&unlabeled, None, &tiny_options(), |_| Control::Continue).err().unwrap();
     assert!(err.to_string().contains("no class tags"), "{err}");
+}
+
+#[test]
+fn dropout_is_seeded_keeps_the_mean_and_drops_its_share() {
+    let x = Tensor::ones((100, 384), candle_core::DType::F32, &Device::Cpu).unwrap();
+    let draw = |seed| bert::Dropout::new(0.1, seed).apply(&x).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let (a, b, c) = (draw(1), draw(1), draw(2));
+    assert_eq!(a, b, "same seed, same mask");
+    assert_ne!(a, c);
+    let dropped = a.iter().filter(|v| **v == 0.0).count() as f64 / a.len() as f64;
+    let mean = a.iter().map(|v| *v as f64).sum::<f64>() / a.len() as f64;
+    assert!((dropped - 0.1).abs() < 0.01, "dropped {dropped}");
+    assert!((mean - 1.0).abs() < 0.02, "mean {mean}");
+    assert_eq!(bert::Dropout::new(0.0, 1).apply(&x).unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap(), 38400.0);
+}
+
+#[test]
+fn small_sets_get_enough_steps() {
+    let o = TrainOptions::new(ModelType::Absa);
+    assert_eq!(o.epochs_for(3149), 4, "99 steps an epoch: the default 4 passes");
+    assert_eq!(o.epochs_for(200), 15, "7 steps an epoch: 15 passes for 100 steps");
+    assert_eq!(o.epochs_for(10), MAX_EPOCHS);
+    assert_eq!(TrainOptions { min_steps: 0, ..o }.epochs_for(10), 4);
 }
