@@ -385,7 +385,8 @@ void opinio_string_free(char *s);
  * optionally, `"test"` (a labeled file to score on; default: 10% of `train` held out),
  * `"column_mapping"` (the Studio's `{"text": ..., "class"/"aspect": ..., "label": ...}` for
  * CSV/TXT/JSON/JSONL/XLSX rows), `"header_first"` (default true), `"lang"` (`"en"`),
- * `"name"` (the folder's name), `"base"` (the shipped encoder), `"epochs"` (4), `"seed"`
+ * `"name"` (the folder's name), `"base"` (the shipped encoder), `"epochs"` (default 4, more
+ * for small sets so that training makes at least 100 steps; given, exactly that), `"seed"`
  * (42; a seed gives the same model every time).
  *
  * `progress` may be NULL. Otherwise it is called with `user_data` after every training

@@ -8,10 +8,10 @@
 //! 2. A document's **uncertainty** is that of its most uncertain segment
 //!    ([`segment_uncertainty`]: binary entropy of each class's presence, `1 - margin` of the
 //!    label). Its position is the normalised mean of its segment embeddings.
-//! 3. The batch is picked greedily by uncertainty times novelty (cosine distance to the
-//!    nearest document already picked; [`select`]), so the most uncertain document comes
-//!    first and near-duplicates are not all picked — the same doubt corrected twice teaches
-//!    the model once.
+//! 3. The batch is picked greedily by uncertainty times density (how typical of the pool it
+//!    is) times novelty (cosine distance to the nearest document already picked; [`select`]),
+//!    so uncertain documents come first, odd one-offs wait, and near-duplicates are not all
+//!    picked — the same doubt corrected twice teaches the model once.
 //! 4. `predicted_score` is the score the model expects of its own tags on the picked
 //!    documents: the expected micro-F1 (joint for ABSA/CLASSLABEL) if its probabilities were
 //!    calibrated, `2·E[tp] / (tags given + E[gold tags])` summed over the batch ([`Expected`]).
