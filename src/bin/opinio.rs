@@ -241,10 +241,8 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 let train = labeled.read(&train, model_type)?;
                 let test = test.map(|t| labeled.read(&t, model_type)).transpose()?;
                 let defaults = opinio::train::TrainOptions::new(model_type);
-                // Passes asked for are passes made; the default lets small sets take more.
-                let min_steps = if epochs.is_some() { 0 } else { defaults.min_steps };
-                let epochs = epochs.unwrap_or(defaults.epochs);
-                let options = opinio::train::TrainOptions { base, name, language, epochs, min_steps, ..defaults };
+                let options =
+                    opinio::train::TrainOptions { base, name, language, ..defaults }.with_epochs(epochs);
                 let trained = train_with_progress(&train, test.as_ref(), &options)?;
                 let mut built = trained.model;
                 built.save(&dir)?;

@@ -104,14 +104,12 @@ fn fine_tune(options: FineTuneOptions, report: impl FnMut(&TrainProgress) -> Con
     let defaults = trainer::TrainOptions::new(model_type);
     let settings = trainer::TrainOptions {
         base: options.base,
-        // Passes asked for are passes made; the default lets small sets take more.
-        min_steps: if options.epochs.is_some() { 0 } else { defaults.min_steps },
-        epochs: options.epochs.unwrap_or(defaults.epochs),
         seed: options.seed.unwrap_or(defaults.seed),
         name: options.name.unwrap_or_else(|| folder_name(&options.out)),
         language: options.lang.as_deref().unwrap_or("en").parse()?,
         ..defaults
-    };
+    }
+    .with_epochs(options.epochs);
     let mut model = trainer::train(&train, test.as_ref(), &settings, report)?.model;
     model.save(&options.out)?;
     Ok(model)

@@ -20,10 +20,11 @@ pub mod calibrate;
 pub mod lexicon;
 mod math;
 mod prototype;
+mod tensors;
 
 pub use attention::{AttentionHead, AttentionParams, DETECTION_THRESHOLD};
-pub(crate) use attention::{f16_to_f32, f32_to_f16, read_f32_tensors};
 pub use prototype::{sentiment_definitions, PrototypeHead, PrototypeParams};
+pub(crate) use tensors::{f16_to_f32, f32_to_f16, read_f32_tensors, write_f32_tensors};
 
 use crate::schema::{ModelType, Tag};
 use crate::Result;

@@ -16,29 +16,14 @@ use crate::{Error, ErrorKind, Result};
 pub(crate) fn save_prototype(params: &PrototypeParams, path: &Path) -> Result<()> {
     let (c, l, d) = (params.classes.len(), params.labels.len(), params.dim);
     let temperature = [params.label_temperature];
-    let tensors: Vec<(&str, Vec<usize>, &[f32])> = vec![
+    let tensors: [(&str, Vec<usize>, &[f32]); 5] = [
         ("class_prototypes", vec![c, d], &params.class_prototypes),
         ("class_thresholds", vec![c], &params.class_thresholds),
         ("class_scales", vec![c], &params.class_scales),
         ("label_prototypes", vec![l, d], &params.label_prototypes),
         ("label_temperature", vec![1], &temperature),
     ];
-    let bytes: Vec<(&str, Vec<usize>, Vec<u8>)> = tensors
-        .into_iter()
-        .map(|(n, s, v)| (n, s, v.iter().flat_map(|x| x.to_le_bytes()).collect()))
-        .collect();
-    let views = bytes
-        .iter()
-        .map(|(n, s, b)| {
-            TensorView::new(Dtype::F32, s.clone(), b)
-                .map(|v| (n.to_string(), v))
-                .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot build tensor {n}: {e}")))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let meta: HashMap<String, String> =
-        [("format".to_string(), "opinio-prototype-head/1".to_string())].into();
-    safetensors::serialize_to_file(views, Some(meta), path)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write head weights: {e}")).with_path(path))
+    crate::heads::write_f32_tensors(path, &tensors, "opinio-prototype-head/1")
 }
 
 /// Reads a prototype head's tensors from `path`; names come from the manifest.

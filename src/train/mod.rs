@@ -121,6 +121,15 @@ impl TrainOptions {
 pub const MAX_EPOCHS: usize = 30;
 
 impl TrainOptions {
+    /// The caller's passes, when given, made exactly (`min_steps` 0); `None` keeps the
+    /// defaults, which let small sets take more.
+    pub fn with_epochs(self, epochs: Option<usize>) -> TrainOptions {
+        match epochs {
+            Some(epochs) => TrainOptions { epochs, min_steps: 0, ..self },
+            None => self,
+        }
+    }
+
     /// The passes training makes over `sentences` labeled sentences: `epochs`, or more when
     /// that is fewer than `min_steps` steps.
     pub fn epochs_for(&self, sentences: usize) -> usize {

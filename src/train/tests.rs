@@ -192,5 +192,7 @@ fn small_sets_get_enough_steps() {
     assert_eq!(o.epochs_for(3149), 4, "99 steps an epoch: the default 4 passes");
     assert_eq!(o.epochs_for(200), 15, "7 steps an epoch: 15 passes for 100 steps");
     assert_eq!(o.epochs_for(10), MAX_EPOCHS);
-    assert_eq!(TrainOptions { min_steps: 0, ..o }.epochs_for(10), 4);
+    assert_eq!(TrainOptions { min_steps: 0, ..o.clone() }.epochs_for(10), 4);
+    assert_eq!(o.clone().with_epochs(Some(2)).epochs_for(10), 2, "asked-for passes are exact");
+    assert_eq!(o.with_epochs(None).epochs_for(200), 15);
 }
