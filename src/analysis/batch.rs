@@ -7,7 +7,7 @@
 //!
 //! Chunks are large because the encoder sorts texts by length only *within* a chunk: on 2000
 //! review sentences, chunks of 256 padded the batches to 67,300 tokens for 62,000 real ones,
-//! chunks of 1024 to 63,900, and every chunk's last batches leave a core idle while the
+//! chunks of 1024 to 63,900 (2048 is the default), and every chunk's last batches leave a core idle while the
 //! other finishes (see the README's speed section for the measured effect). The byte bound keeps a chunk of long documents (many segments, one pooled
 //! vector each) within a few tens of megabytes.
 
@@ -36,7 +36,7 @@ pub struct BatchOptions {
 
 impl Default for BatchOptions {
     fn default() -> Self {
-        BatchOptions { split: false, chunk_size: 1024, total: None, name: "batch analysis".into() }
+        BatchOptions { split: false, chunk_size: 2048, total: None, name: "batch analysis".into() }
     }
 }
 

@@ -39,6 +39,7 @@
 //! thread (`batch × sequence × hidden` f32 per layer); feed it a few thousand texts at a time
 //! when streaming a large file.
 
+mod attention;
 mod batch;
 pub mod model;
 pub mod onnx;
@@ -163,7 +164,7 @@ impl Encoder {
         let path = dir.join("model.onnx");
         let mut proto = onnx::read_proto(&path)?;
         onnx::patch_proto(&mut proto, weights).map_err(|e| e.with_path(&path))?;
-        let plan = model::OnnxGraph::from_proto(&proto, &path)?.optimize()?.into_plan()?;
+        let plan = model::OnnxGraph::from_proto(proto, &path)?.optimize()?.into_plan()?;
         Ok(Encoder { tokenizer: Arc::new(tokenizer), plan, options: options.clone(), dir: dir.to_path_buf() })
     }
 

@@ -112,21 +112,34 @@ impl OnnxGraph {
     /// graph is [`ErrorKind::Malformed`], both naming the path.
     pub fn read(path: impl AsRef<Path>) -> Result<OnnxGraph> {
         let path = path.as_ref();
-        // Check first: tract's own message for a missing file does not say which.
-        std::fs::metadata(path).map_err(|e| super::read_error("onnx model", path, e))?;
+        OnnxGraph::from_proto(super::onnx::read_proto(path)?, path)
+    }
+
+    /// Reads the ONNX file at `path` as exported, without fusing its attention blocks: the
+    /// reference the fused graph is tested against.
+    #[cfg(test)]
+    pub(crate) fn read_unfused(path: impl AsRef<Path>) -> Result<OnnxGraph> {
+        let path = path.as_ref();
         let model = tract_onnx::onnx()
             .model_for_path(path)
             .map_err(|e| tract_error(ErrorKind::Malformed, "onnx model does not load", path, e))?;
         OnnxGraph::from_model(model, path)
     }
 
-    /// Builds the graph from a protobuf already in memory (a base graph whose initialisers
-    /// were replaced by fine-tuned weights); `path` names it in errors.
-    pub fn from_proto(proto: &tract_onnx::pb::ModelProto, path: impl AsRef<Path>) -> Result<OnnxGraph> {
+    /// Builds the graph from a protobuf already in memory (read from `path`, or a base graph
+    /// whose initialisers were replaced by fine-tuned weights); `path` names it in errors.
+    ///
+    /// BERT attention blocks are fused into one operator each first
+    /// ([`super::attention::fuse_attention`]); a graph without them is taken as it is.
+    pub fn from_proto(mut proto: tract_onnx::pb::ModelProto, path: impl AsRef<Path>) -> Result<OnnxGraph> {
         let path = path.as_ref();
-        let model = tract_onnx::onnx()
-            .model_for_proto_model(proto)
+        if let Some(graph) = proto.graph.as_mut() {
+            super::attention::fuse_attention(graph);
+        }
+        let model = super::attention::framework()
+            .model_for_proto_model(&proto)
             .map_err(|e| tract_error(ErrorKind::Malformed, "onnx model does not load", path, e))?;
+        drop(proto);
         OnnxGraph::from_model(model, path)
     }
 

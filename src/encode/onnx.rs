@@ -43,7 +43,7 @@ pub struct BertWeights {
 
 /// Reads the protobuf of the ONNX file at `path`.
 pub fn read_proto(path: &Path) -> Result<ModelProto> {
-    std::fs::metadata(path).map_err(|e| Error::from(e).with_path(path))?;
+    std::fs::metadata(path).map_err(|e| super::read_error("onnx model", path, e))?;
     tract_onnx::onnx()
         .proto_model_for_path(path)
         .map_err(|e| Error::malformed(format!("onnx model does not parse: {e:#}")).with_path(path))

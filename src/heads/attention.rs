@@ -14,7 +14,6 @@ use std::path::Path;
 use super::math::{dot, logistic, softmax};
 use super::tensors::{read_f32_tensors, write_f32_tensors};
 use super::Probabilities;
-use crate::encode::TextStates;
 use crate::schema::{ModelType, Tag};
 use crate::{Error, Result};
 
@@ -85,12 +84,13 @@ impl AttentionHead {
         self.params.dim
     }
 
-    /// Per class: the detection probability and the label probabilities of one text.
-    pub fn scores(&self, text: &TextStates) -> Vec<(f32, Vec<f32>)> {
+    /// Per class: the detection probability and the label probabilities of one text, given
+    /// its tokens' hidden states (`[tokens * dim]`, row-major, no padding).
+    pub fn scores(&self, states: &[f32]) -> Vec<(f32, Vec<f32>)> {
         let p = &self.params;
         let (h, l) = (p.dim, p.labels.len());
         let scale = 1.0 / (h as f32).sqrt();
-        let tokens: Vec<&[f32]> = text.states.chunks_exact(h).collect();
+        let tokens: Vec<&[f32]> = states.chunks_exact(h).collect();
         let mut out = Vec::with_capacity(p.classes.len());
         let mut pooled = vec![0.0f32; h];
         for c in 0..p.classes.len() {
@@ -113,18 +113,18 @@ impl AttentionHead {
 
     /// The probabilities behind one text's tags, in the shape [`Probabilities`] documents:
     /// per class the detection probability (none for LABEL models) and a label row per class.
-    pub fn probabilities(&self, text: &TextStates) -> Probabilities {
-        let scores = self.scores(text);
+    pub fn probabilities(&self, states: &[f32]) -> Probabilities {
+        let scores = self.scores(states);
         let classes = if self.params.detect { scores.iter().map(|s| s.0).collect() } else { Vec::new() };
         let labels = if self.params.labels.is_empty() { Vec::new() } else { scores.into_iter().map(|s| s.1).collect() };
         Probabilities { classes, labels }
     }
 
     /// The tags of one text, most confident first.
-    pub fn tag(&self, text: &TextStates) -> Vec<Tag> {
+    pub fn tag(&self, states: &[f32]) -> Vec<Tag> {
         let p = &self.params;
         let mut tags: Vec<Tag> = Vec::new();
-        for (c, (present, labels)) in self.scores(text).into_iter().enumerate() {
+        for (c, (present, labels)) in self.scores(states).into_iter().enumerate() {
             if p.detect && present <= DETECTION_THRESHOLD {
                 continue;
             }
@@ -198,8 +198,8 @@ mod tests {
             label_b: vec![0.0; 4],
         };
         let head = AttentionHead::new(ModelType::Absa, params).unwrap();
-        let text = TextStates { tokens: Default::default(), states: vec![1.0, -0.2, -0.2, 1.0] };
-        let tags = head.tag(&text);
+        // Two tokens: one on the food axis, one on the service axis.
+        let tags = head.tag(&[1.0, -0.2, -0.2, 1.0]);
         assert_eq!(tags.len(), 2);
         assert!(tags.iter().all(|t| t.label.as_deref() == Some("POS")));
         let dir = tempfile::tempdir().unwrap();

@@ -285,10 +285,20 @@ impl Model {
                 Ok(Prediction { embeddings, tags, probabilities })
             }
             ModelHead::Attention(head) => {
-                let states = self.encoder.encode_tokens(texts)?;
-                let tags = states.iter().map(|text| head.tag(text)).collect();
-                let probabilities = Some(states.iter().map(|text| head.probabilities(text)).collect());
-                Ok(Prediction { embeddings: states.pooled(), tags, probabilities })
+                let dim = self.encoder.dim();
+                let rows = self.encoder.map_token_states(texts, |states| {
+                    let mut pooled = vec![0f32; dim];
+                    crate::encode::pool::mean_pool_prefix(states, states.len() / dim, dim, &mut pooled);
+                    (pooled, head.tag(states), head.probabilities(states))
+                })?;
+                let mut data = Vec::with_capacity(rows.len() * dim);
+                let (mut tags, mut probabilities) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+                for (pooled, t, p) in rows {
+                    data.extend_from_slice(&pooled);
+                    tags.push(t);
+                    probabilities.push(p);
+                }
+                Ok(Prediction { embeddings: Embeddings::new(data, dim)?, tags, probabilities: Some(probabilities) })
             }
         }
     }
@@ -303,10 +313,7 @@ impl Model {
                 let embeddings = self.encoder.embed(texts)?;
                 Ok(head.tag(texts, embeddings.as_slice()))
             }
-            ModelHead::Attention(head) => {
-                let states = self.encoder.encode_tokens(texts)?;
-                Ok(states.iter().map(|text| head.tag(text)).collect())
-            }
+            ModelHead::Attention(head) => self.encoder.map_token_states(texts, |states| head.tag(states)),
         }
     }
 }
