@@ -154,7 +154,7 @@ impl Encoder {
     /// [`ErrorKind::Malformed`] error.
     pub fn load_patched(
         dir: impl AsRef<Path>,
-        weights: &std::collections::HashMap<String, Vec<f32>>,
+        weights: std::collections::HashMap<String, Vec<f32>>,
         options: &EncoderOptions,
     ) -> Result<Encoder> {
         let dir = dir.as_ref();

@@ -207,11 +207,13 @@ fn missing(name: &str) -> Error {
 
 /// Replaces the values of the initialisers named in `values` (initialiser name → f32
 /// values) in `proto`; shapes must match.
-pub fn patch_proto(proto: &mut ModelProto, values: &HashMap<String, Vec<f32>>) -> Result<()> {
+///
+/// `values` is consumed one tensor at a time, so that loading a fine-tuned model never holds
+/// the fine-tuned values twice (as f32 and as the graph's bytes).
+pub fn patch_proto(proto: &mut ModelProto, mut values: HashMap<String, Vec<f32>>) -> Result<()> {
     let graph = proto.graph.as_mut().ok_or_else(|| Error::malformed("onnx model has no graph"))?;
-    let mut done = 0;
     for t in graph.initializer.iter_mut() {
-        let Some(new) = values.get(&t.name) else { continue };
+        let Some(new) = values.remove(&t.name) else { continue };
         let n: usize = t.dims.iter().map(|&d| d.max(0) as usize).product();
         if new.len() != n || t.data_type != DataType::Float as i32 {
             return Err(Error::malformed(format!(
@@ -223,11 +225,9 @@ pub fn patch_proto(proto: &mut ModelProto, values: &HashMap<String, Vec<f32>>) -
         }
         t.float_data.clear();
         t.raw_data = new.iter().flat_map(|x| x.to_le_bytes()).collect();
-        done += 1;
     }
-    if done != values.len() {
-        let known: std::collections::HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
-        let unknown: Vec<&String> = values.keys().filter(|k| !known.contains(k.as_str())).take(3).collect();
+    if !values.is_empty() {
+        let unknown: Vec<&String> = values.keys().take(3).collect();
         return Err(Error::malformed(format!("encoder weights {unknown:?} are not initialisers of the base graph")));
     }
     Ok(())
@@ -259,11 +259,11 @@ mod tests {
         let w = BertWeights::from_onnx(&proto).unwrap();
         let p = w.get("embeddings.LayerNorm.bias").unwrap();
         let bad = HashMap::from([(p.initializer.clone(), vec![0.0; 3])]);
-        assert_eq!(patch_proto(&mut proto, &bad).unwrap_err().kind(), ErrorKind::Malformed);
+        assert_eq!(patch_proto(&mut proto, bad).unwrap_err().kind(), ErrorKind::Malformed);
         let unknown = HashMap::from([("nope".to_string(), vec![0.0])]);
-        assert!(patch_proto(&mut proto, &unknown).unwrap_err().to_string().contains("nope"));
+        assert!(patch_proto(&mut proto, unknown).unwrap_err().to_string().contains("nope"));
         let good = HashMap::from([(p.initializer.clone(), vec![0.5; p.values.len()])]);
-        patch_proto(&mut proto, &good).unwrap();
+        patch_proto(&mut proto, good).unwrap();
         let back = BertWeights::from_onnx(&proto).unwrap();
         assert!(back.get("embeddings.LayerNorm.bias").unwrap().values.iter().all(|&v| v == 0.5));
     }

@@ -42,8 +42,21 @@ pub struct Model {
     encoder: Arc<Encoder>,
     head: ModelHead,
     segmenter: Segmenter,
-    /// A trained model's fine-tuned encoder values, kept to be saved.
-    encoder_weights: Option<Arc<HashMap<String, Vec<f32>>>>,
+    /// A trained model's fine-tuned encoder values, for [`Model::save`].
+    encoder_weights: Option<EncoderWeights>,
+}
+
+/// Where [`Model::save`] gets a fine-tuned encoder's values from.
+///
+/// A model loaded from a folder only remembers its file: the values already live in the
+/// encoder's plan, and a second f32 copy would cost 44 MB for MiniLM through a whole
+/// analysis just in case the model is saved elsewhere.
+#[derive(Clone, Debug)]
+enum EncoderWeights {
+    /// The `encoder.safetensors` the model was loaded from, copied as is.
+    File(PathBuf),
+    /// Values just trained (initialiser name → values).
+    Values(Arc<HashMap<String, Vec<f32>>>),
 }
 
 /// The two kinds of head: zero-shot prototypes on pooled vectors, trained attention on
@@ -82,9 +95,10 @@ impl Model {
         let (encoder, encoder_weights) = match &manifest.encoder.weights {
             None => (shared_encoder(&base)?, None),
             Some(file) => {
-                let values = weights::load_encoder(&dir.join(file))?;
-                let encoder = Encoder::load_patched(&base, &values, &crate::encode::EncoderOptions::default())?;
-                (Arc::new(encoder), Some(Arc::new(values)))
+                let path = dir.join(file);
+                let values = weights::load_encoder(&path)?;
+                let encoder = Encoder::load_patched(&base, values, &crate::encode::EncoderOptions::default())?;
+                (Arc::new(encoder), Some(EncoderWeights::File(path)))
             }
         };
         if encoder.dim() != manifest.encoder.dim {
@@ -225,7 +239,7 @@ impl Model {
             encoder,
             head: ModelHead::Attention(head),
             segmenter,
-            encoder_weights: Some(Arc::new(encoder_weights)),
+            encoder_weights: Some(EncoderWeights::Values(Arc::new(encoder_weights))),
         })
     }
 
@@ -245,8 +259,10 @@ impl Model {
             ModelHead::Prototype(head) => weights::save_prototype(head.params(), &head_path)?,
             ModelHead::Attention(head) => head.save(&head_path)?,
         }
-        if let (Some(values), Some(file)) = (&self.encoder_weights, &self.manifest.encoder.weights) {
-            weights::save_encoder(values, &dir.join(file))?;
+        match (&self.encoder_weights, &self.manifest.encoder.weights) {
+            (Some(EncoderWeights::Values(values)), Some(file)) => weights::save_encoder(values, &dir.join(file))?,
+            (Some(EncoderWeights::File(from)), Some(file)) => copy_unless_same(from, &dir.join(file))?,
+            _ => {}
         }
         let json = serde_json::to_vec_pretty(&self.manifest)
             .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot write manifest: {e}")))?;
@@ -316,6 +332,19 @@ impl Model {
             ModelHead::Attention(head) => self.encoder.map_token_states(texts, |states| head.tag(states)),
         }
     }
+}
+
+/// Copies `from` to `to`, unless both name the same file (a model saved where it was loaded
+/// from: copying a file onto itself would empty it).
+fn copy_unless_same(from: &Path, to: &Path) -> Result<()> {
+    let same = match (std::fs::canonicalize(from), std::fs::canonicalize(to)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if !same {
+        std::fs::copy(from, to).map_err(|e| Error::from(e).with_path(from))?;
+    }
+    Ok(())
 }
 
 /// What [`Model::predict`] says about a batch of segments, in their order.

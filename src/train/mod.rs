@@ -205,7 +205,7 @@ where
     let mut fitted = fit(&base, &train_set, options, &mut on_progress)?;
     // Saved in half precision: round now so the model in hand tags as the saved one will.
     crate::model::round_to_f16(&mut fitted.encoder_weights);
-    let encoder = Arc::new(Encoder::load_patched(&base, &fitted.encoder_weights, &EncoderOptions::default())?);
+    let encoder = Arc::new(Encoder::load_patched(&base, fitted.encoder_weights.clone(), &EncoderOptions::default())?);
     let head = AttentionHead::new(options.model_type, fitted.head)?;
     let mut model = Model::trained(encoder, &base, options, head, fitted.encoder_weights)?;
     let metrics = crate::evaluate::evaluate(&model, &eval_set)?;

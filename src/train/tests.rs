@@ -114,7 +114,7 @@ fn tract_on_the_patched_graph_equals_candle() {
         patch.insert(p.initializer.clone(), values.clone());
         weights.set(&name, values).unwrap();
     }
-    let encoder = Encoder::load_patched(shipped(), &patch, &EncoderOptions::default()).unwrap();
+    let encoder = Encoder::load_patched(shipped(), patch, &EncoderOptions::default()).unwrap();
     let texts = ["Great food but slow service.", "The waiter was rude."];
     let states = encoder.encode_tokens(&texts).unwrap();
     let bert = Bert::new(&weights, &Device::Cpu).unwrap();
@@ -159,6 +159,18 @@ fn trains_deterministically_and_round_trips_through_its_folder() {
     assert_eq!(loaded.tag_texts(&texts).unwrap(), tags_a, "saved and loaded, same tags");
     assert_eq!(loaded.meta().score, model.meta().score);
     assert_eq!(loaded.meta().model_type, ModelType::Absa);
+
+    // A loaded model saved elsewhere carries its encoder file along; saved onto itself, the
+    // file is kept, not emptied.
+    let mut loaded = loaded;
+    let elsewhere = tempfile::tempdir().unwrap();
+    loaded.save(elsewhere.path()).unwrap();
+    let file = crate::model::ENCODER_WEIGHTS_FILE;
+    let original = std::fs::read(dir.path().join(file)).unwrap();
+    assert_eq!(std::fs::read(elsewhere.path().join(file)).unwrap(), original);
+    loaded.save(dir.path()).unwrap();
+    assert_eq!(std::fs::read(dir.path().join(file)).unwrap(), original);
+    assert_eq!(Model::load(elsewhere.path()).unwrap().tag_texts(&texts).unwrap(), tags_a);
 }
 
 #[test]
