@@ -75,6 +75,10 @@ enum Command {
         /// training makes at least 100 steps).
         #[arg(long)]
         epochs: Option<usize>,
+        /// Encoder layers kept as they are, from the bottom (with --train; default 0, all
+        /// trained): each one frozen trains faster.
+        #[arg(long)]
+        frozen_layers: Option<usize>,
         /// The model folder to write.
         #[arg(long)]
         out: PathBuf,
@@ -231,7 +235,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             let model = Model::load(&model)?;
             analyze(out, &model, split, &input)
         }
-        Command::Train { model_type, train, test, labeled, classes, base, lang, name, epochs, out: dir } => {
+        Command::Train { model_type, train, test, labeled, classes, base, lang, name, epochs, frozen_layers, out: dir } => {
             let model_type: ModelType = model_type.parse()?;
             let language: Language = lang.parse()?;
             if let Some(train) = train {
@@ -241,8 +245,9 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 let train = labeled.read(&train, model_type)?;
                 let test = test.map(|t| labeled.read(&t, model_type)).transpose()?;
                 let defaults = opinio::train::TrainOptions::new(model_type);
-                let options =
-                    opinio::train::TrainOptions { base, name, language, ..defaults }.with_epochs(epochs);
+                let frozen_layers = frozen_layers.unwrap_or(defaults.frozen_layers);
+                let options = opinio::train::TrainOptions { base, name, language, frozen_layers, ..defaults }
+                    .with_epochs(epochs);
                 let trained = train_with_progress(&train, test.as_ref(), &options)?;
                 let mut built = trained.model;
                 built.save(&dir)?;

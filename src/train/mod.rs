@@ -84,6 +84,14 @@ pub struct TrainOptions {
     /// Whether the word embeddings (half of MiniLM's parameters) are trained too; frozen,
     /// the saved encoder is half the size.
     pub train_word_embeddings: bool,
+    /// Encoder layers kept as they are, from the bottom (with the embeddings): no gradient is
+    /// computed below the first trained layer, so each frozen layer of six saves about a sixth
+    /// of the backward pass. 0 trains every layer (the embeddings as
+    /// [`TrainOptions::train_word_embeddings`] says), the default: on SemEval-2014 restaurants
+    /// (15% of train held out) one frozen layer trained in 286 s for detection micro-F1 0.857
+    /// and joint 0.683, two in 243 s for 0.844 / 0.683, against 392 s for 0.857 / 0.701 with
+    /// none: faster, but two points of joint F1 lost.
+    pub frozen_layers: usize,
     /// The share of values dropout zeroes in the encoder while training (BERT uses 0.1).
     /// Default 0: on SemEval-2014 restaurants (15% of train held out) 0.1 gave joint F1
     /// 0.692 against 0.701 without, detection 0.855 against 0.857.
@@ -110,6 +118,7 @@ impl TrainOptions {
             held_out: 0.1,
             max_tokens: 128,
             train_word_embeddings: false,
+            frozen_layers: 0,
             dropout: 0.0,
             name: "trained".into(),
             language: Language::En,
@@ -266,11 +275,16 @@ pub(crate) fn fit(
     let (classes, labels) = (&set.classes, &set.labels);
     let golds: Vec<data::Gold> = set.segments.iter().map(|s| data::gold(t, classes, labels, &s.tags)).collect();
     let weights = BertWeights::read(&base.join("model.onnx"))?;
-    let bert = Bert::new(&weights, &device)?;
+    let mut bert = Bert::new(&weights, &device)?;
     let n_classes = if t == ModelType::Label { 1 } else { classes.len() };
     let n_labels = if t == ModelType::Class { 0 } else { labels.len() };
     let head = TrainHead::new(n_classes, n_labels, bert.hidden(), t != ModelType::Label, options.seed, &device)?;
-    let first_trained = if options.train_word_embeddings { 0 } else { 1 };
+    let first_trained = match options.frozen_layers {
+        0 if options.train_word_embeddings => 0,
+        0 => 1,
+        n => bert.layer_start(n.min(weights.layers)),
+    };
+    bert.freeze_before(first_trained);
     let mut encoder_opt = adamw::Group::new(bert.vars[first_trained..].to_vec(), options.encoder_lr)?;
     let mut head_opt = adamw::Group::new(head.vars.clone(), options.head_lr)?;
     let opt = adamw::AdamW::default();

@@ -92,6 +92,16 @@ fn every_parameter_gets_a_gradient() {
         // word/position tables are touched, so check the sum, not every row.
         assert!(norm > 0.0 && norm.is_finite(), "{name}: gradient norm {norm}");
     }
+    // Frozen below layer 2: nothing there gets a gradient, everything above still does.
+    let mut bert = bert;
+    let first = bert.layer_start(2);
+    bert.freeze_before(first);
+    let states = bert.forward(&ids, &mask, None).unwrap();
+    let (d, l) = head.forward(&states, &mask).unwrap();
+    let grads = head.loss(&d, l.as_ref(), &targets).unwrap().backward().unwrap();
+    for (i, var) in bert.vars.iter().enumerate() {
+        assert_eq!(grads.get(var.as_tensor()).is_some(), i >= first, "{}", bert.names[i]);
+    }
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
