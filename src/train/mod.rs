@@ -89,7 +89,7 @@ pub struct TrainOptions {
     /// of the backward pass. 0 trains every layer (the embeddings as
     /// [`TrainOptions::train_word_embeddings`] says), the default: on SemEval-2014 restaurants
     /// (15% of train held out) one frozen layer trained in 286 s for detection micro-F1 0.857
-    /// and joint 0.683, two in 243 s for 0.844 / 0.683, against 392 s for 0.857 / 0.701 with
+    /// and joint 0.683, two in 243 s for 0.844 / 0.683, against 334 s for 0.857 / 0.701 with
     /// none: faster, but two points of joint F1 lost.
     pub frozen_layers: usize,
     /// The share of values dropout zeroes in the encoder while training (BERT uses 0.1).
