@@ -19,7 +19,10 @@
 
 use std::collections::HashMap;
 
-use tract_onnx::pb::{attribute_proto::AttributeType, tensor_proto::DataType, AttributeProto, GraphProto, NodeProto, TensorProto};
+use tract_onnx::pb::{
+    attribute_proto::AttributeType, tensor_proto::DataType, AttributeProto, GraphProto, NodeProto,
+    TensorProto,
+};
 
 /// The op type of the fused node; [`super::register`] teaches tract-onnx to read it.
 pub(crate) const OP_TYPE: &str = "OpinioAttention";
@@ -29,7 +32,12 @@ pub(crate) const OP_TYPE: &str = "OpinioAttention";
 pub(crate) fn fuse_attention(graph: &mut GraphProto) -> usize {
     let fused: Vec<(usize, NodeProto)> = {
         let g = Graph::new(graph);
-        graph.node.iter().filter(|n| n.op_type == "Softmax").filter_map(|softmax| g.match_block(softmax)).collect()
+        graph
+            .node
+            .iter()
+            .filter(|n| n.op_type == "Softmax")
+            .filter_map(|softmax| g.match_block(softmax))
+            .collect()
     };
     let count = fused.len();
     for (at, node) in fused {
@@ -90,7 +98,10 @@ impl<'a> Graph<'a> {
         if t.data_type != DataType::Float as i32 || t.dims.iter().product::<i64>() != 1 {
             return None;
         }
-        t.float_data.first().copied().or_else(|| t.raw_data.get(..4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+        t.float_data
+            .first()
+            .copied()
+            .or_else(|| t.raw_data.get(..4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
     }
 
     /// The int64 values of a constant.
@@ -124,7 +135,10 @@ impl<'a> Graph<'a> {
             // Built at run time from the input's shape: Concat(B, S, heads, d).
             None => {
                 let concat = self.made_by(shape, "Concat")?;
-                match (self.ints(concat.input.get(2)?)?.as_slice(), self.ints(concat.input.get(3)?)?.as_slice()) {
+                match (
+                    self.ints(concat.input.get(2)?)?.as_slice(),
+                    self.ints(concat.input.get(3)?)?.as_slice(),
+                ) {
                     ([h], [d]) => (*h, *d),
                     _ => return None,
                 }
@@ -144,9 +158,11 @@ impl<'a> Graph<'a> {
     /// The width of `value` when it is `Add(MatMul(..), bias)` with a one-dimensional bias.
     fn bias_width(&self, value: &str) -> Option<i64> {
         let add = self.made_by(value, "Add")?;
-        add.input.iter().filter_map(|i| self.initializers.get(i.as_str())).find_map(|t| match t.dims.as_slice() {
-            [n] => Some(*n),
-            _ => None,
+        add.input.iter().filter_map(|i| self.initializers.get(i.as_str())).find_map(|t| {
+            match t.dims.as_slice() {
+                [n] => Some(*n),
+                _ => None,
+            }
         })
     }
 
@@ -170,7 +186,8 @@ impl<'a> Graph<'a> {
         }
         let (v, v_heads) = self.heads_of(pv.input.get(1)?, &[0, 2, 1, 3])?;
         let (_, back) = self.read_only_by(pv.output.first()?, "Transpose")?;
-        if back.attribute.iter().find(|a| a.name == "perm").map(|p| p.ints.as_slice()) != Some(&[0, 2, 1, 3]) {
+        if back.attribute.iter().find(|a| a.name == "perm").map(|p| p.ints.as_slice()) != Some(&[0, 2, 1, 3])
+        {
             return None;
         }
         let (at, merge) = self.read_only_by(back.output.first()?, "Reshape")?;

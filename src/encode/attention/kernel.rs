@@ -55,7 +55,15 @@ pub(crate) fn attend(q: &[f32], k: &[f32], v: &[f32], mask: &[f32], dims: Dims, 
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn attend_avx2(q: &[f32], k: &[f32], v: &[f32], mask: &[f32], dims: Dims, scale: f32, out: &mut [f32]) {
+unsafe fn attend_avx2(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    mask: &[f32],
+    dims: Dims,
+    scale: f32,
+    out: &mut [f32],
+) {
     attend_portable::<Fused>(q, k, v, mask, dims, scale, out);
 }
 
@@ -127,7 +135,15 @@ fn lane(v: &[f32], at: usize) -> &Lane {
 }
 
 #[inline(always)]
-fn attend_portable<M: MulAdd>(q: &[f32], k: &[f32], v: &[f32], mask: &[f32], dims: Dims, scale: f32, out: &mut [f32]) {
+fn attend_portable<M: MulAdd>(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    mask: &[f32],
+    dims: Dims,
+    scale: f32,
+    out: &mut [f32],
+) {
     let Dims { batch, seq, heads, head_dim: d } = dims;
     let e = dims.hidden();
     let dp = padded(d);
@@ -252,7 +268,8 @@ pub(crate) fn exp_nonpositive(x: f32) -> f32 {
     let nf = shifted - ROUND;
     let n = shifted.to_bits() as i32 - ROUND.to_bits() as i32;
     let y = x - nf * LN2_HI - nf * LN2_LO;
-    let p = 1.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6.0 + y * (1.0 / 24.0 + y * (1.0 / 120.0 + y * (1.0 / 720.0))))));
+    let p = 1.0
+        + y * (1.0 + y * (0.5 + y * (1.0 / 6.0 + y * (1.0 / 24.0 + y * (1.0 / 120.0 + y * (1.0 / 720.0))))));
     p * f32::from_bits(((n + 127) as u32) << 23)
 }
 
@@ -279,7 +296,8 @@ mod tests {
                     let w: Vec<f64> = scores.iter().map(|s| (s - top).exp()).collect();
                     let sum: f64 = w.iter().sum();
                     for c in 0..d {
-                        out[at(i, c)] = ((0..seq).map(|j| w[j] * v[at(j, c)] as f64).sum::<f64>() / sum) as f32;
+                        out[at(i, c)] =
+                            ((0..seq).map(|j| w[j] * v[at(j, c)] as f64).sum::<f64>() / sum) as f32;
                     }
                 }
             }
@@ -306,8 +324,10 @@ mod tests {
         let (q, k, v) = (draw(n), draw(n), draw(n));
         // Text 0 full, text 1 with 3 tokens, text 2 with 1; padding at -1e4 like BERT exports.
         let lens = [7, 3, 1];
-        let mask: Vec<f32> =
-            lens.iter().flat_map(|&len| (0..dims.seq).map(move |j| if j < len { 0.0 } else { -1e4 })).collect();
+        let mask: Vec<f32> = lens
+            .iter()
+            .flat_map(|&len| (0..dims.seq).map(move |j| if j < len { 0.0 } else { -1e4 }))
+            .collect();
         let mut out = vec![0.0; n];
         attend(&q, &k, &v, &mask, dims, 0.35, &mut out);
         let want = reference(&q, &k, &v, &mask, dims, 0.35);

@@ -24,7 +24,8 @@ pub(crate) fn framework() -> tract_onnx::Onnx {
 
 /// Reads an `OpinioAttention` node's attributes.
 fn parse(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
-    let heads = fuse::attr(node, "heads").map(|a| a.i).filter(|&h| h > 0).context("attention without heads")?;
+    let heads =
+        fuse::attr(node, "heads").map(|a| a.i).filter(|&h| h > 0).context("attention without heads")?;
     let scale = fuse::attr(node, "scale").map(|a| a.f).context("attention without scale")?;
     Ok((expand(Attention { heads: heads as usize, scale }), vec![]))
 }
@@ -103,8 +104,11 @@ impl EvalOp for FusedAttention {
             "attention mask of shape {m:?}, expected [{batch}, 1, 1, {seq}]"
         );
         let mask = plain(&mask)?;
-        let mask: std::borrow::Cow<[f32]> =
-            if m[0] == batch { mask.into() } else { mask.iter().copied().cycle().take(batch * seq).collect() };
+        let mask: std::borrow::Cow<[f32]> = if m[0] == batch {
+            mask.into()
+        } else {
+            mask.iter().copied().cycle().take(batch * seq).collect()
+        };
         let dims = Dims { batch, seq, heads: self.heads, head_dim: hidden / self.heads };
         let mut out = vec![0f32; batch * seq * hidden];
         kernel::attend(plain(&q)?, plain(&k)?, plain(&v)?, &mask, dims, self.scale, &mut out);
@@ -138,12 +142,17 @@ mod tests {
     fn fused_graph_equals_the_exported_one() {
         let dir = Encoder::default_model_dir();
         let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
-        let texts = ["The pasta was great but the waiter ignored us.", "Fine.", "Would come back for the view, not the food."];
+        let texts = [
+            "The pasta was great but the waiter ignored us.",
+            "Fine.",
+            "Would come back for the view, not the food.",
+        ];
         let tokens: Vec<_> = texts.iter().map(|t| tokenizer.encode(t).unwrap()).collect();
         let refs: Vec<_> = tokens.iter().collect();
         let batch = crate::encode::tokenize::TokenBatch::pad(&refs, tokenizer.pad_id());
         let fused = OnnxGraph::read(dir.join("model.onnx")).unwrap().optimize().unwrap().into_plan().unwrap();
-        let plain = OnnxGraph::read_unfused(dir.join("model.onnx")).unwrap().optimize().unwrap().into_plan().unwrap();
+        let plain =
+            OnnxGraph::read_unfused(dir.join("model.onnx")).unwrap().optimize().unwrap().into_plan().unwrap();
         let (a, b) = (fused.run(&batch).unwrap(), plain.run(&batch).unwrap());
         for (r, len) in batch.lengths.iter().enumerate() {
             let n = len * a.hidden;
