@@ -26,7 +26,10 @@ pub(crate) fn framework() -> tract_onnx::Onnx {
 fn parse(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
     let heads =
         fuse::attr(node, "heads").map(|a| a.i).filter(|&h| h > 0).context("attention without heads")?;
-    let scale = fuse::attr(node, "scale").map(|a| a.f).context("attention without scale")?;
+    let scale = fuse::attr(node, "scale")
+        .map(|a| a.f)
+        .filter(|s| s.is_finite())
+        .context("attention without a finite scale")?;
     Ok((expand(Attention { heads: heads as usize, scale }), vec![]))
 }
 
@@ -75,7 +78,7 @@ pub(crate) struct FusedAttention {
     scale: f32,
 }
 
-// The scale is never NaN (checked finite when fused), so equality is an equivalence.
+// The scale is never NaN (checked finite when parsed), so equality is an equivalence.
 impl Eq for FusedAttention {}
 
 impl Op for FusedAttention {
