@@ -18,7 +18,10 @@
 //! (a BERT-style graph: int64 `input_ids`, `attention_mask`, optionally `token_type_ids`, all
 //! `[batch, sequence]`, giving f32 `[batch, sequence, hidden]`) and `tokenizer.json`. Loading
 //! reads, optimises and plans the graph once ([`model`]); the plan is shared by every thread
-//! and serves any batch size and sequence length.
+//! and serves any batch size and sequence length. Before tract sees the graph, each BERT
+//! attention block in it is replaced by one fused operator (`attention`, private: the graph
+//! still reads and runs the same), which on ~30-token sentences took the attention from 17% of
+//! the encoder's time to about 9%.
 //!
 //! [`Encoder::embed`] is the hot path: every text is tokenized ([`tokenize`]), the texts are
 //! sorted by token count so each batch holds texts of similar length (little padding),
@@ -36,8 +39,10 @@
 //! # Memory
 //!
 //! [`Encoder::embed`] holds the tokens of all its texts and one batch of activations per
-//! thread (`batch × sequence × hidden` f32 per layer); feed it a few thousand texts at a time
-//! when streaming a large file.
+//! thread (`batch × sequence × hidden` f32 per layer, batches of at most 1024 padded tokens);
+//! feed it a few thousand texts at a time when streaming a large file.
+//! [`Encoder::map_token_states`] reduces each text's token states on the batch's worker, so
+//! they never pile up; [`Encoder::encode_tokens`] keeps them all.
 
 mod attention;
 mod batch;
