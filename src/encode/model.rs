@@ -130,7 +130,7 @@ impl OnnxGraph {
     /// whose initialisers were replaced by fine-tuned weights); `path` names it in errors.
     ///
     /// BERT attention blocks are fused into one operator each first
-    /// ([`super::attention::fuse_attention`]); a graph without them is taken as it is.
+    /// (see the `attention` module); a graph without them is taken as it is.
     pub fn from_proto(mut proto: tract_onnx::pb::ModelProto, path: impl AsRef<Path>) -> Result<OnnxGraph> {
         let path = path.as_ref();
         if let Some(graph) = proto.graph.as_mut() {
