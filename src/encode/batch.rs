@@ -284,7 +284,8 @@ impl Encoder {
         Ok(TokenStates { texts, dim })
     }
 
-    /// `f` of each text's token states (`[tokens * dim]`, row-major, unpadded), in input order.
+    /// `f(i, states)` for each text `i` and its token states (`[tokens * dim]`, row-major,
+    /// unpadded), in input order.
     ///
     /// `f` runs on the worker that encoded the batch, right after it, so a head's work is
     /// spread over the threads with the encoder's and no text's states outlive its batch:
@@ -292,11 +293,11 @@ impl Encoder {
     pub fn map_token_states<R, F>(&self, texts: &[&str], f: F) -> Result<Vec<R>>
     where
         R: Send,
-        F: Fn(&[f32]) -> R + Sync + Send,
+        F: Fn(usize, &[f32]) -> R + Sync + Send,
     {
         let dim = self.dim();
-        self.run_batches(texts, |hidden, batch, _, _| {
-            (0..batch.batch).map(|r| f(&hidden.row(r)[..batch.lengths[r] * dim])).collect()
+        self.run_batches(texts, |hidden, batch, idx, _| {
+            idx.iter().enumerate().map(|(r, &i)| f(i, &hidden.row(r)[..batch.lengths[r] * dim])).collect()
         })
     }
 }

@@ -302,7 +302,7 @@ impl Model {
             }
             ModelHead::Attention(head) => {
                 let dim = self.encoder.dim();
-                let rows = self.encoder.map_token_states(texts, |states| {
+                let rows = self.encoder.map_token_states(texts, |_, states| {
                     let mut pooled = vec![0f32; dim];
                     crate::encode::pool::mean_pool_prefix(states, states.len() / dim, dim, &mut pooled);
                     (pooled, head.tag(states), head.probabilities(states))
@@ -325,11 +325,16 @@ impl Model {
             return Ok(Vec::new());
         }
         match &self.head {
+            // Both heads tag each text on the worker that encoded its batch.
             ModelHead::Prototype(head) => {
-                let embeddings = self.encoder.embed(texts)?;
-                Ok(head.tag(texts, embeddings.as_slice()))
+                let dim = self.encoder.dim();
+                self.encoder.map_token_states(texts, |i, states| {
+                    let mut pooled = vec![0f32; dim];
+                    crate::encode::pool::mean_pool_prefix(states, states.len() / dim, dim, &mut pooled);
+                    head.tag(&texts[i..i + 1], &pooled).pop().unwrap_or_default()
+                })
             }
-            ModelHead::Attention(head) => self.encoder.map_token_states(texts, |states| head.tag(states)),
+            ModelHead::Attention(head) => self.encoder.map_token_states(texts, |_, states| head.tag(states)),
         }
     }
 }
