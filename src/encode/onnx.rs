@@ -50,7 +50,7 @@ pub fn read_proto(path: &Path) -> Result<ModelProto> {
 }
 
 /// The f32 values of an initialiser (raw little-endian bytes or `float_data`).
-fn f32_values(t: &TensorProto) -> Result<Vec<f32>> {
+pub(crate) fn f32_values(t: &TensorProto) -> Result<Vec<f32>> {
     if t.data_type != DataType::Float as i32 {
         return Err(Error::new(
             ErrorKind::Unsupported,

@@ -110,6 +110,14 @@ pub fn mean_pool_prefix(hidden: &[f32], len: usize, dim: usize, out: &mut [f32])
     normalize(out);
 }
 
+/// The pooled, normalised vector of one text from its own token states (`[tokens * dim]`,
+/// row-major, no padding), as [`crate::encode::Encoder::map_token_states`] hands them out.
+pub fn mean_pool_text(states: &[f32], dim: usize) -> Vec<f32> {
+    let mut out = vec![0f32; dim];
+    mean_pool_prefix(states, states.len() / dim.max(1), dim, &mut out);
+    out
+}
+
 /// The plain scalar versions, kept as the specification the fast ones are tested against.
 pub mod reference {
     /// Masked mean then L2 normalisation, one element at a time, accumulated in f64.

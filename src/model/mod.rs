@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 
+use crate::encode::pool::mean_pool_text;
 use crate::encode::{Embeddings, Encoder};
 use crate::heads::lexicon::Lexicon;
 use crate::heads::{AttentionHead, Embedder, Head, Probabilities, PrototypeHead};
@@ -303,9 +304,7 @@ impl Model {
             ModelHead::Attention(head) => {
                 let dim = self.encoder.dim();
                 let rows = self.encoder.map_token_states(texts, |_, states| {
-                    let mut pooled = vec![0f32; dim];
-                    crate::encode::pool::mean_pool_prefix(states, states.len() / dim, dim, &mut pooled);
-                    (pooled, head.tag(states), head.probabilities(states))
+                    (mean_pool_text(states, dim), head.tag(states), head.probabilities(states))
                 })?;
                 let mut data = Vec::with_capacity(rows.len() * dim);
                 let (mut tags, mut probabilities) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
@@ -329,9 +328,7 @@ impl Model {
             ModelHead::Prototype(head) => {
                 let dim = self.encoder.dim();
                 self.encoder.map_token_states(texts, |i, states| {
-                    let mut pooled = vec![0f32; dim];
-                    crate::encode::pool::mean_pool_prefix(states, states.len() / dim, dim, &mut pooled);
-                    head.tag(&texts[i..i + 1], &pooled).pop().unwrap_or_default()
+                    head.tag(&texts[i..i + 1], &mean_pool_text(states, dim)).pop().unwrap_or_default()
                 })
             }
             ModelHead::Attention(head) => self.encoder.map_token_states(texts, |_, states| head.tag(states)),

@@ -24,7 +24,7 @@ use tract_onnx::pb::{
     TensorProto,
 };
 
-/// The op type of the fused node; [`super::register`] teaches tract-onnx to read it.
+/// The op type of the fused node; [`super::framework`] teaches tract-onnx to read it.
 pub(crate) const OP_TYPE: &str = "OpinioAttention";
 
 /// Replaces every attention block of `graph` that has the exported BERT shape with one
@@ -88,20 +88,15 @@ impl<'a> Graph<'a> {
         if let Some(t) = self.initializers.get(value) {
             return Some(t);
         }
-        let node = self.made_by(value, "Constant")?;
-        node.attribute.iter().find(|a| a.name == "value").and_then(|a| a.t.as_ref())
+        attr(self.made_by(value, "Constant")?, "value")?.t.as_ref()
     }
 
     /// A scalar float constant.
     fn scalar_f32(&self, value: &str) -> Option<f32> {
-        let t = self.constant(value)?;
-        if t.data_type != DataType::Float as i32 || t.dims.iter().product::<i64>() != 1 {
-            return None;
+        match crate::encode::onnx::f32_values(self.constant(value)?).ok()?.as_slice() {
+            [x] => Some(*x),
+            _ => None,
         }
-        t.float_data
-            .first()
-            .copied()
-            .or_else(|| t.raw_data.get(..4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
     }
 
     /// The int64 values of a constant.
@@ -122,8 +117,7 @@ impl<'a> Graph<'a> {
     /// case the heads are `x`'s width (the length of the bias added to it) over `d`.
     fn heads_of(&self, value: &str, perm: &[i64]) -> Option<(&'a str, i64)> {
         let t = self.made_by(value, "Transpose")?;
-        let p = t.attribute.iter().find(|a| a.name == "perm")?;
-        if p.ints != perm {
+        if attr(t, "perm")?.ints != perm {
             return None;
         }
         let reshape = self.made_by(t.input.first()?, "Reshape")?;
@@ -168,14 +162,13 @@ impl<'a> Graph<'a> {
 
     /// The fused node for the block around `softmax` and the index of the node it replaces.
     fn match_block(&self, softmax: &NodeProto) -> Option<(usize, NodeProto)> {
-        let axis = softmax.attribute.iter().find(|a| a.name == "axis").map_or(-1, |a| a.i);
+        let axis = attr(softmax, "axis").map_or(-1, |a| a.i);
         if axis != -1 && axis != 3 {
             return None;
         }
         // Backwards: Softmax(Add(Mul(MatMul(q, k), scale), mask)).
         let add = self.made_by(softmax.input.first()?, "Add")?;
-        let (scaled, mask) = self.scaled_scores(add)?;
-        let (scores, scale) = scaled;
+        let (scores, scale, mask) = self.scaled_scores(add)?;
         let matmul = self.made_by(scores, "MatMul")?;
         let (q, heads) = self.heads_of(matmul.input.first()?, &[0, 2, 1, 3])?;
         let (k, k_heads) = self.heads_of(matmul.input.get(1)?, &[0, 2, 3, 1])?;
@@ -186,8 +179,7 @@ impl<'a> Graph<'a> {
         }
         let (v, v_heads) = self.heads_of(pv.input.get(1)?, &[0, 2, 1, 3])?;
         let (_, back) = self.read_only_by(pv.output.first()?, "Transpose")?;
-        if back.attribute.iter().find(|a| a.name == "perm").map(|p| p.ints.as_slice()) != Some(&[0, 2, 1, 3])
-        {
+        if attr(back, "perm")?.ints != [0, 2, 1, 3] {
             return None;
         }
         let (at, merge) = self.read_only_by(back.output.first()?, "Reshape")?;
@@ -207,8 +199,8 @@ impl<'a> Graph<'a> {
     }
 
     /// `Add(Mul(scores, c), mask)` or `Add(Div(scores, c), mask)` (either operand order):
-    /// `((scores, scale), mask)`.
-    fn scaled_scores(&self, add: &'a NodeProto) -> Option<((&'a str, f32), &'a str)> {
+    /// `(scores, scale, mask)`.
+    fn scaled_scores(&self, add: &'a NodeProto) -> Option<(&'a str, f32, &'a str)> {
         let [a, b] = add.input.as_slice() else { return None };
         for (scaled, mask) in [(a, b), (b, a)] {
             for op in ["Mul", "Div"] {
@@ -221,7 +213,7 @@ impl<'a> Graph<'a> {
                 };
                 let scale = if op == "Mul" { c } else { 1.0 / c };
                 if scale.is_finite() && self.made_by(scores, "MatMul").is_some() {
-                    return Some(((scores.as_str(), scale), mask.as_str()));
+                    return Some((scores.as_str(), scale, mask.as_str()));
                 }
             }
         }

@@ -99,8 +99,8 @@ impl MulAdd for Separate {
 const LANES: usize = 8;
 type Lane = [f32; LANES];
 
-/// Independent accumulators per dot product: one chain would wait on each addition's
-/// latency; four keep the vector units busy.
+/// Independent accumulators per product ([`lane_product`]): one chain would wait on each
+/// addition's latency; four keep the vector units busy.
 const CHAINS: usize = 4;
 
 /// Per-text scratch, reused across heads. Keys are padded to a multiple of [`LANES`] (zero
@@ -195,25 +195,15 @@ fn attend_portable<M: MulAdd>(
 }
 
 /// One scaled query row (`s.q`) against the gathered keys: scores, softmax and the weighted
-/// sum of values into `s.out`. Accumulators stay in registers: scores one key lane at a time
-/// over the head width, outputs one width lane at a time over the keys, each in [`CHAINS`]
-/// independent chains. `lp` and `dp` are multiples of [`LANES`], hence of [`CHAINS`].
+/// sum of values into `s.out`, each product one lane at a time ([`lane_product`]). `lp` and
+/// `dp` are multiples of [`LANES`], hence of [`CHAINS`].
 #[inline(always)]
 fn attend_row<M: MulAdd>(s: &mut Scratch, lp: usize, dp: usize) {
     for c in (0..lp).step_by(LANES) {
-        let mut acc = [[0f32; LANES]; CHAINS];
-        for t in (0..dp).step_by(CHAINS) {
-            for (u, a) in acc.iter_mut().enumerate() {
-                let x = s.q[t + u];
-                let kt = lane(&s.kt, (t + u) * lp + c);
-                for l in 0..LANES {
-                    a[l] = M::mul_add(x, kt[l], a[l]);
-                }
-            }
-        }
+        let dots = lane_product::<M>(&s.q, &s.kt, lp, c);
         let bias = lane(&s.bias, c);
         for l in 0..LANES {
-            s.scores[c + l] = bias[l] + (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
+            s.scores[c + l] = bias[l] + dots[l];
         }
     }
     let mut top = [f32::NEG_INFINITY; LANES];
@@ -233,20 +223,34 @@ fn attend_row<M: MulAdd>(s: &mut Scratch, lp: usize, dp: usize) {
     }
     let inv = 1.0 / sum.iter().sum::<f32>();
     for c in (0..dp).step_by(LANES) {
-        let mut acc = [[0f32; LANES]; CHAINS];
-        for j in (0..lp).step_by(CHAINS) {
-            for (u, a) in acc.iter_mut().enumerate() {
-                let p = s.scores[j + u];
-                let v = lane(&s.vals, (j + u) * dp + c);
-                for l in 0..LANES {
-                    a[l] = M::mul_add(p, v[l], a[l]);
-                }
-            }
-        }
+        let weighted = lane_product::<M>(&s.scores, &s.vals, dp, c);
         for l in 0..LANES {
-            s.out[c + l] = ((acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l])) * inv;
+            s.out[c + l] = weighted[l] * inv;
         }
     }
+}
+
+/// Lane `col..col + LANES` of the row `x` times the matrix `m` (rows `stride` apart):
+/// `Σ_u x[u] · m[u · stride + col + l]`. The accumulators stay in registers, in [`CHAINS`]
+/// independent chains (one chain would wait on each addition's latency); `x.len()` is a
+/// multiple of [`CHAINS`].
+#[inline(always)]
+fn lane_product<M: MulAdd>(x: &[f32], m: &[f32], stride: usize, col: usize) -> Lane {
+    let mut acc = [[0f32; LANES]; CHAINS];
+    for t in (0..x.len()).step_by(CHAINS) {
+        for (u, a) in acc.iter_mut().enumerate() {
+            let w = x[t + u];
+            let row = lane(m, (t + u) * stride + col);
+            for l in 0..LANES {
+                a[l] = M::mul_add(w, row[l], a[l]);
+            }
+        }
+    }
+    let mut total = [0f32; LANES];
+    for l in 0..LANES {
+        total[l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
+    }
+    total
 }
 
 /// `e^x` for `x <= 0` (a softmax score minus its row's maximum), relative error below 2e-7,
