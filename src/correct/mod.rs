@@ -5,13 +5,15 @@
 //!
 //! 1. Each document is segmented and every segment is tagged, keeping the head's
 //!    [`Probabilities`](crate::heads::Probabilities).
-//! 2. A document's **uncertainty** is that of its most uncertain segment
-//!    ([`segment_uncertainty`]: binary entropy of each class's presence, `1 - margin` of the
-//!    label). Its position is the normalised mean of its segment embeddings.
-//! 3. The batch is picked greedily by uncertainty times density (how typical of the pool it
-//!    is) times novelty (cosine distance to the nearest document already picked; [`select`]),
-//!    so uncertain documents come first, odd one-offs wait, and near-duplicates are not all
-//!    picked — the same doubt corrected twice teaches the model once.
+//! 2. Each segment gives the gradient its correction would cause at the head, the model's
+//!    own tags standing in for the gold ([`gradient`]): its [`residuals`] (probability minus
+//!    tag) times its embedding. A document's is the sum of its segments'.
+//! 3. The batch is picked by k-means++ seeding over those gradients ([`kmeans_pp`], BADGE):
+//!    long gradients (unsure documents) and gradients pointing elsewhere (different
+//!    documents) first, so near-duplicates are not all picked — the same doubt corrected
+//!    twice teaches the model once — and documents the model is sure of wait. A document's
+//!    reported uncertainty is that of its most uncertain segment ([`segment_uncertainty`]:
+//!    binary entropy of each class's presence, `1 - margin` of the label).
 //! 4. `predicted_score` is the score the model expects of its own tags on the picked
 //!    documents: the expected micro-F1 (joint for ABSA/CLASSLABEL) if its probabilities were
 //!    calibrated, `2·E[tp] / (tags given + E[gold tags])` summed over the batch ([`Expected`]).
@@ -19,10 +21,10 @@
 //!    overestimates it, which is what the correction session is for.
 
 pub mod experiment;
-mod select;
+pub mod gradient;
 mod uncertainty;
 
-pub use select::select;
+pub use gradient::{kmeans_pp, residuals, GradientEmbedding};
 pub use uncertainty::{segment_uncertainty, Expected};
 
 use serde::Serialize;
@@ -71,14 +73,13 @@ pub fn sample(model: &Model, mut documents: Vec<Document>, opts: &SampleOptions)
         return Err(Error::invalid_argument("sample size is 0, ask for at least one document"));
     }
     let model_type = model.meta().model_type;
-    let dim = model.encoder().dim();
     let mut segments: Vec<Vec<Segment>> = documents.iter().map(|d| model.segmenter().segments(&d.text)).collect();
     // Every segment as (document, text), batched across document boundaries.
     let spots: Vec<(usize, &str)> =
         segments.iter().enumerate().flat_map(|(d, s)| s.iter().map(move |s| (d, s.text.as_str()))).collect();
     let mut scored: Vec<Scored> =
         documents.iter().map(|_| Scored { uncertainty: 0.0, expected: Expected::default() }).collect();
-    let mut positions = vec![0f32; documents.len() * dim];
+    let mut gradients: Vec<GradientEmbedding> = documents.iter().map(|_| GradientEmbedding::default()).collect();
     let mut tags = Vec::with_capacity(spots.len());
     for chunk in spots.chunks(BATCH_SEGMENTS) {
         let texts: Vec<&str> = chunk.iter().map(|&(_, t)| t).collect();
@@ -92,8 +93,9 @@ pub fn sample(model: &Model, mut documents: Vec<Document>, opts: &SampleOptions)
         for (k, (&(d, _), p)) in chunk.iter().zip(&probabilities).enumerate() {
             scored[d].uncertainty = scored[d].uncertainty.max(segment_uncertainty(model_type, p));
             scored[d].expected.add(model_type, p);
-            let row = prediction.embeddings.row(k);
-            positions[d * dim..(d + 1) * dim].iter_mut().zip(row).for_each(|(a, x)| *a += x);
+            let mut embedding = prediction.embeddings.row(k).to_vec();
+            normalize(&mut embedding);
+            gradients[d].add(residuals(model_type, p), embedding);
         }
         tags.extend(prediction.tags);
     }
@@ -102,15 +104,14 @@ pub fn sample(model: &Model, mut documents: Vec<Document>, opts: &SampleOptions)
     for s in segments.iter_mut().flatten() {
         s.tags = Some(tags.next().unwrap_or_default());
     }
-    positions.chunks_exact_mut(dim).for_each(normalize);
     // Only documents with segments are candidates.
     let candidates: Vec<usize> = (0..documents.len()).filter(|&d| !segments[d].is_empty()).collect();
     if candidates.is_empty() {
         return Err(Error::invalid_argument("no document has text to sample from"));
     }
-    let u: Vec<f32> = candidates.iter().map(|&d| scored[d].uncertainty).collect();
-    let e: Vec<f32> = candidates.iter().flat_map(|&d| positions[d * dim..(d + 1) * dim].iter().copied()).collect();
-    let order: Vec<usize> = select(&u, &e, dim, opts.size).into_iter().map(|i| candidates[i]).collect();
+    let pool: Vec<GradientEmbedding> = candidates.iter().map(|&d| std::mem::take(&mut gradients[d])).collect();
+    drop(gradients);
+    let order: Vec<usize> = kmeans_pp(&pool, opts.size).into_iter().map(|i| candidates[i]).collect();
     let mut expected = Expected::default();
     for &d in &order {
         let x = scored[d].expected;

@@ -1,0 +1,224 @@
+//! Picking a batch by the gradients a correction would cause (BADGE, Ash et al. 2020).
+//!
+//! What a corrected document teaches the model is the gradient it brings. The gold is not
+//! known yet, so the model's own tags stand in for it: the loss gradient of the head's last
+//! layer on one segment is then the outer product of its **residuals** (each probability
+//! minus the tag the model gives: class presence, and the label of each class weighted by how
+//! present the class is) and the text's vector. The product is long where the model is
+//! unsure and points where the text is, so one rule covers both halves of the choice.
+//!
+//! k-means++ seeding over these vectors ([`kmeans_pp`]) picks the longest first, then each
+//! next one with a probability proportional to its squared distance from the nearest pick:
+//! unsure documents (long vectors) and different ones (other directions) come first, while
+//! the documents the model is sure of sit near the origin, where one pick covers them all.
+//! An earlier rule (uncertainty × density × novelty, greedy) did not beat random picks on
+//! SemEval-2014; this one is measured in `tests/sampling_experiment.rs`.
+//!
+//! The seed is fixed, so the same documents and model give the same pick.
+
+use crate::encode::pool::dot;
+use crate::heads::Probabilities;
+use crate::rng::SplitMix64;
+use crate::schema::ModelType;
+
+/// A class is tagged above this probability (the heads' convention).
+const PRESENT: f32 = 0.5;
+
+/// Segments kept per document: those with the longest residuals. A document's gradient is
+/// the sum of its segments', and comparing two documents costs the product of their segment
+/// counts, so long documents are summarised by their most doubtful segments.
+pub const MAX_SEGMENTS: usize = 4;
+
+/// The seed of the k-means++ draws.
+const SEED: u64 = 0xBAD6E;
+
+/// The loss gradient with respect to the head's logits on one segment, the model's own tags
+/// taken as gold: `p(class) - [tagged]` per class, then per class `p(class) · (p(label) -
+/// [likeliest])` per label (LABEL: the one label row alone).
+pub fn residuals(model_type: ModelType, p: &Probabilities) -> Vec<f32> {
+    let tagged = |q: f32| if q > PRESENT { 1.0 } else { 0.0 };
+    let label_residual = |row: &[f32], weight: f32, out: &mut Vec<f32>| {
+        let best = row.iter().enumerate().fold(0, |b, (i, &x)| if x > row[b] { i } else { b });
+        out.extend(row.iter().enumerate().map(|(i, &x)| weight * (x - if i == best { 1.0 } else { 0.0 })));
+    };
+    let mut r: Vec<f32> = Vec::new();
+    match model_type {
+        ModelType::Label => {
+            if let Some(row) = p.labels.first() {
+                label_residual(row, 1.0, &mut r);
+            }
+        }
+        _ => {
+            r.extend(p.classes.iter().map(|&q| q - tagged(q)));
+            if model_type != ModelType::Class {
+                for (c, &q) in p.classes.iter().enumerate() {
+                    let row = p.labels.get(c).or_else(|| if p.labels.len() == 1 { p.labels.first() } else { None });
+                    if let Some(row) = row {
+                        label_residual(row, q, &mut r);
+                    }
+                }
+            }
+        }
+    }
+    r
+}
+
+/// One document's gradient vector, kept factored: `Σ residual ⊗ embedding` over (at most
+/// [`MAX_SEGMENTS`] of) its segments.
+#[derive(Clone, Debug, Default)]
+pub struct GradientEmbedding {
+    parts: Vec<(Vec<f32>, Vec<f32>)>,
+}
+
+impl GradientEmbedding {
+    /// Adds a segment: its [`residuals`] and its unit embedding. Past [`MAX_SEGMENTS`], the
+    /// segment with the shortest residual is dropped.
+    pub fn add(&mut self, residual: Vec<f32>, embedding: Vec<f32>) {
+        self.parts.push((residual, embedding));
+        if self.parts.len() > MAX_SEGMENTS {
+            let shortest = (0..self.parts.len())
+                .min_by(|&a, &b| {
+                    let (x, y) = (&self.parts[a].0, &self.parts[b].0);
+                    dot(x, x).total_cmp(&dot(y, y))
+                })
+                .unwrap_or(0);
+            self.parts.swap_remove(shortest);
+        }
+    }
+
+    /// Whether no segment was added.
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// The inner product of the two (unfactored) gradient vectors.
+    pub fn dot(&self, other: &GradientEmbedding) -> f32 {
+        let mut sum = 0.0;
+        for (r, e) in &self.parts {
+            for (s, f) in &other.parts {
+                if r.len() == s.len() && e.len() == f.len() {
+                    sum += dot(r, s) * dot(e, f);
+                }
+            }
+        }
+        sum
+    }
+}
+
+/// Indices of `docs` in pick order, `size` of them (all when fewer): k-means++ seeding, the
+/// longest vector first. Deterministic.
+pub fn kmeans_pp(docs: &[GradientEmbedding], size: usize) -> Vec<usize> {
+    let n = docs.len();
+    let size = size.min(n);
+    let norms: Vec<f32> = docs.iter().map(|d| d.dot(d)).collect();
+    let mut picked = vec![false; n];
+    let mut order = Vec::with_capacity(size);
+    let Some(first) = (0..n).reduce(|b, i| if norms[i] > norms[b] { i } else { b }) else {
+        return order;
+    };
+    let mut nearest = vec![f32::INFINITY; n];
+    let mut rng = SplitMix64::new(SEED);
+    let mut next = first;
+    while order.len() < size {
+        picked[next] = true;
+        order.push(next);
+        let center = &docs[next];
+        for j in (0..n).filter(|&j| !picked[j]) {
+            let d2 = (norms[j] + norms[next] - 2.0 * center.dot(&docs[j])).max(0.0);
+            nearest[j] = nearest[j].min(d2);
+        }
+        let total: f64 = (0..n).filter(|&j| !picked[j]).map(|j| nearest[j] as f64).sum();
+        let candidates = (0..n).filter(|&j| !picked[j]);
+        next = if total > 0.0 {
+            let mut target = rng.uniform() * total;
+            let mut chosen = None;
+            for j in candidates {
+                target -= nearest[j] as f64;
+                chosen = Some(j);
+                if target < 0.0 && nearest[j] > 0.0 {
+                    break;
+                }
+            }
+            match chosen {
+                Some(j) => j,
+                None => break,
+            }
+        } else {
+            // Every candidate sits on a pick: the order no longer matters.
+            match candidates.into_iter().next() {
+                Some(j) => j,
+                None => break,
+            }
+        };
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(residual: &[f32], embedding: &[f32]) -> GradientEmbedding {
+        let mut g = GradientEmbedding::default();
+        g.add(residual.to_vec(), embedding.to_vec());
+        g
+    }
+
+    #[test]
+    fn residuals_follow_the_models_own_tags() {
+        let p = Probabilities { classes: vec![0.9, 0.2], labels: vec![vec![0.7, 0.3], vec![0.5, 0.5]] };
+        let r = residuals(ModelType::Absa, &p);
+        let want = [-0.1, 0.2, 0.9 * -0.3, 0.9 * 0.3, 0.2 * -0.5, 0.2 * 0.5];
+        assert_eq!(r.len(), want.len());
+        assert!(r.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6), "{r:?}");
+        assert_eq!(residuals(ModelType::Class, &p).len(), 2);
+        let sure = Probabilities { classes: vec![], labels: vec![vec![1.0, 0.0]] };
+        assert!(residuals(ModelType::Label, &sure).iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn factored_dot_equals_the_outer_products() {
+        let mut a = doc(&[1.0, 2.0], &[0.6, 0.8]);
+        a.add(vec![0.5, -1.0], vec![1.0, 0.0]);
+        let b = doc(&[3.0, -1.0], &[0.0, 1.0]);
+        let outer = |r: &[f32], e: &[f32]| r.iter().flat_map(|x| e.iter().map(move |y| x * y)).collect::<Vec<f32>>();
+        let mut ga = outer(&[1.0, 2.0], &[0.6, 0.8]);
+        ga.iter_mut().zip(outer(&[0.5, -1.0], &[1.0, 0.0])).for_each(|(x, y)| *x += y);
+        let gb = outer(&[3.0, -1.0], &[0.0, 1.0]);
+        assert!((a.dot(&b) - dot(&ga, &gb)).abs() < 1e-5);
+    }
+
+    #[test]
+    fn keeps_the_most_doubtful_segments() {
+        let mut g = GradientEmbedding::default();
+        for k in 0..MAX_SEGMENTS + 2 {
+            g.add(vec![k as f32], vec![1.0]);
+        }
+        assert_eq!(g.parts.len(), MAX_SEGMENTS);
+        assert!(g.parts.iter().all(|(r, _)| r[0] >= 2.0));
+    }
+
+    #[test]
+    fn unsure_and_different_first_near_duplicates_and_sure_ones_later() {
+        // 0: unsure on x; 1: its near-duplicate; 2, 3: unsure on y and z; then ten sure ones.
+        let mut docs = vec![
+            doc(&[1.0], &[1.0, 0.0, 0.0]),
+            doc(&[1.0], &[0.995, 0.0998, 0.0]),
+            doc(&[0.9], &[0.0, 1.0, 0.0]),
+            doc(&[0.9], &[0.0, 0.0, 1.0]),
+        ];
+        docs.extend((0..10).map(|k| doc(&[0.01], &[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]][k % 3])));
+        let order = kmeans_pp(&docs, docs.len());
+        assert_eq!(order[0], 0, "the longest vector first");
+        let at = |i: usize| order.iter().position(|&o| o == i).unwrap();
+        assert!(at(2) < 5 && at(3) < 5, "the other directions early: {order:?}");
+        assert!(at(1) > at(2) && at(1) > at(3), "the near-duplicate after them: {order:?}");
+        let mut all = order.clone();
+        all.sort_unstable();
+        assert_eq!(all, (0..docs.len()).collect::<Vec<_>>());
+        assert_eq!(kmeans_pp(&docs, docs.len()), order, "deterministic");
+        assert!(kmeans_pp(&[], 3).is_empty());
+        let same = [doc(&[0.0], &[1.0]), doc(&[0.0], &[1.0])];
+        assert_eq!(kmeans_pp(&same, 2), [0, 1]);
+    }
+}
