@@ -114,11 +114,7 @@ impl Model {
         let names = |defs: &[Class]| defs.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
         let segmenter = Segmenter::detecting_or(manifest.meta.language);
         if manifest.head.kind == HeadKind::Attention {
-            let mut classes = names(&manifest.definitions.classes);
-            if manifest.meta.model_type == ModelType::Label {
-                classes = vec![String::new()];
-            }
-            let head = AttentionHead::load(&weights, manifest.meta.model_type, classes, names(&manifest.definitions.labels))?;
+            let head = load_attention_head(dir, &manifest)?;
             if head.dim() != encoder.dim() {
                 return Err(Error::malformed(format!("head weights are {}-dimensional, encoder {}", head.dim(), encoder.dim()))
                     .with_path(weights));
@@ -197,7 +193,8 @@ impl Model {
     /// Wraps a head trained with its fine-tuned encoder ([`crate::train`]).
     ///
     /// `encoder` already runs the fine-tuned values `encoder_weights` (initialiser name →
-    /// values, rounded as they will be saved); `base` is the folder of the graph they patch.
+    /// values, rounded as they will be saved) on its graph; `base` names the folder training
+    /// started from (the graph's own, or a fine-tuned model's).
     pub(crate) fn trained(
         encoder: Arc<Encoder>,
         base: &Path,
@@ -212,7 +209,8 @@ impl Model {
             _ => params.classes.iter().map(|c| Class::new(c.clone())).collect(),
         };
         let labels: Vec<Class> = params.labels.iter().map(|l| Class::new(l.clone())).collect();
-        let base_name = base.file_name().map_or("encoder".into(), |n| n.to_string_lossy().into_owned());
+        let folder_name = |p: &Path| p.file_name().map_or("encoder".into(), |n| n.to_string_lossy().into_owned());
+        let (base_name, graph_name) = (folder_name(base), folder_name(encoder.dir()));
         let meta = new_meta(
             &options.name,
             model_type,
@@ -227,7 +225,7 @@ impl Model {
             meta,
             definitions: Definitions { classes, labels },
             encoder: EncoderRef {
-                name: base_name,
+                name: graph_name,
                 dir: None,
                 dim: encoder.dim(),
                 weights: Some(ENCODER_WEIGHTS_FILE.to_string()),
@@ -438,6 +436,58 @@ fn read_manifest(dir: &Path) -> Result<Manifest> {
         }
     }
     Ok(manifest)
+}
+
+/// What training can start from in a folder: the encoder graph folder, the fine-tuned
+/// encoder values (initialiser name → values) that patch it, and the trained attention head.
+///
+/// A plain encoder folder (`model.onnx` + `tokenizer.json`) is its own graph with no values
+/// and no head; a trained model folder gives all three, so a model fine-tuned on one domain
+/// (the shipped `models/restaurants`) can be the base of the next.
+pub(crate) struct Parts {
+    /// The folder of the ONNX graph and tokenizer.
+    pub graph: PathBuf,
+    /// Fine-tuned encoder values; empty for a plain encoder.
+    pub encoder_values: HashMap<String, Vec<f32>>,
+    /// The trained attention head, when the folder is a fine-tuned model.
+    pub head: Option<crate::heads::AttentionParams>,
+}
+
+/// Reads the [`Parts`] of `dir`, a model folder (with `manifest.json`) or an encoder folder.
+pub(crate) fn parts(dir: &Path) -> Result<Parts> {
+    if !dir.join(MANIFEST_FILE).is_file() {
+        if !dir.join("model.onnx").is_file() {
+            return Err(Error::invalid_argument(format!(
+                "neither a model folder ({MANIFEST_FILE}) nor an encoder folder (model.onnx)"
+            ))
+            .with_path(dir));
+        }
+        return Ok(Parts { graph: dir.to_path_buf(), encoder_values: HashMap::new(), head: None });
+    }
+    let manifest = read_manifest(dir)?;
+    let graph = resolve_encoder(dir, &manifest.encoder)?;
+    let encoder_values = match &manifest.encoder.weights {
+        Some(file) => weights::load_encoder(&dir.join(file))?,
+        None => HashMap::new(),
+    };
+    let head = match manifest.head.kind {
+        HeadKind::Attention => Some(load_attention_head(dir, &manifest)?.params().clone()),
+        HeadKind::Prototype => None,
+    };
+    Ok(Parts { graph, encoder_values, head })
+}
+
+/// The attention head of the model folder `dir`, named by its manifest (a LABEL model's
+/// one class has the empty name).
+fn load_attention_head(dir: &Path, manifest: &Manifest) -> Result<AttentionHead> {
+    let names = |defs: &[Class]| defs.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+    let model_type = manifest.meta.model_type;
+    let classes = match model_type {
+        ModelType::Label => vec![String::new()],
+        _ => names(&manifest.definitions.classes),
+    };
+    let path = dir.join(&manifest.head.weights);
+    AttentionHead::load(&path, model_type, classes, names(&manifest.definitions.labels))
 }
 
 /// Finds the encoder folder: `dir` relative to the model, else `$OPINIO_MODELS/<name>`,

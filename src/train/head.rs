@@ -54,6 +54,44 @@ impl TrainHead {
         Ok(TrainHead { vars, classes, labels, hidden, detect })
     }
 
+    /// Starts the classes and labels this head shares by name with the trained head `from`
+    /// (same hidden size) at `from`'s values; the others keep their fresh initialisation.
+    ///
+    /// A model fine-tuned on one data set then starts the next with what it knows of the
+    /// classes both have: "food" attends to dishes before the first step.
+    pub fn start_from(&mut self, from: &AttentionParams, classes: &[String], labels: &[String]) -> Result<()> {
+        let h = self.hidden;
+        if from.dim != h {
+            return Err(crate::Error::invalid_argument(format!(
+                "the base's head is {}-dimensional, the encoder {h}",
+                from.dim
+            )));
+        }
+        let mut values: Vec<Vec<f32>> = (0..self.vars.len())
+            .map(|i| self.vars[i].as_tensor().flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(ce))
+            .collect::<Result<_>>()?;
+        let (fl, l) = (from.labels.len(), self.labels);
+        for (c, name) in classes.iter().enumerate() {
+            let Some(fc) = from.classes.iter().position(|n| n == name) else { continue };
+            values[0][c * h..(c + 1) * h].copy_from_slice(&from.query[fc * h..(fc + 1) * h]);
+            if from.detect && self.detect {
+                values[1][c * h..(c + 1) * h].copy_from_slice(&from.detect_w[fc * h..(fc + 1) * h]);
+                values[2][c] = from.detect_b[fc];
+            }
+            for (k, label) in labels.iter().enumerate() {
+                let Some(fk) = from.labels.iter().position(|n| n == label) else { continue };
+                let (to, at) = ((c * l + k) * h, (fc * fl + fk) * h);
+                values[3][to..to + h].copy_from_slice(&from.label_w[at..at + h]);
+                values[4][c * l + k] = from.label_b[fc * fl + fk];
+            }
+        }
+        for (var, v) in self.vars.iter().zip(values) {
+            let t = Tensor::from_vec(v, var.as_tensor().shape(), var.as_tensor().device()).map_err(ce)?;
+            var.set(&t).map_err(ce)?;
+        }
+        Ok(())
+    }
+
     /// Detection logits `[B, C]` and label logits `[B, C, L]` from token states
     /// `[B, T, H]` and `mask [B, T]`.
     pub fn forward(&self, states: &Tensor, mask: &Tensor) -> candle_core::Result<(Tensor, Option<Tensor>)> {

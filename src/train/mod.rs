@@ -60,7 +60,9 @@ pub use crate::analysis::batch::Control;
 pub struct TrainOptions {
     /// The kind of model.
     pub model_type: ModelType,
-    /// The base encoder folder (`model.onnx` + `tokenizer.json`); the shipped MiniLM when
+    /// What training starts from: an encoder folder (`model.onnx` + `tokenizer.json`), or a
+    /// trained model folder, whose fine-tuned encoder and the heads of the classes and labels
+    /// it shares with the training data are the starting point; the shipped MiniLM when
     /// `None`.
     pub base: Option<PathBuf>,
     /// Passes over the training set, at least.
@@ -210,11 +212,12 @@ where
         }
     };
     let base = options.base.clone().unwrap_or_else(Encoder::default_model_dir);
+    let parts = crate::model::parts(&base)?;
     let options = &TrainOptions { epochs: options.epochs_for(train_set.segments.len()), ..options.clone() };
-    let mut fitted = fit(&base, &train_set, options, &mut on_progress)?;
+    let mut fitted = fit(&parts, &train_set, options, &mut on_progress)?;
     // Saved in half precision: round now so the model in hand tags as the saved one will.
     crate::model::round_to_f16(&mut fitted.encoder_weights);
-    let encoder = Arc::new(Encoder::load_patched(&base, fitted.encoder_weights.clone(), &EncoderOptions::default())?);
+    let encoder = Arc::new(Encoder::load_patched(&parts.graph, fitted.encoder_weights.clone(), &EncoderOptions::default())?);
     let head = AttentionHead::new(options.model_type, fitted.head)?;
     let mut model = Model::trained(encoder, &base, options, head, fitted.encoder_weights)?;
     let metrics = crate::evaluate::evaluate(&model, &eval_set)?;
@@ -258,9 +261,13 @@ pub(crate) struct Fitted {
     pub seconds: f64,
 }
 
-/// The training loop proper.
+/// The training loop proper, from `base`'s encoder (and, for the classes and labels it
+/// shares, its head).
+///
+/// The encoder values returned are every value that differs from the graph's: the trained
+/// ones, and the frozen ones a fine-tuned base brought.
 pub(crate) fn fit(
-    base: &std::path::Path,
+    base: &crate::model::Parts,
     set: &LabeledSet,
     options: &TrainOptions,
     on_progress: &mut dyn FnMut(&TrainProgress) -> Control,
@@ -268,17 +275,20 @@ pub(crate) fn fit(
     let start = Instant::now();
     memory::quiet_allocator();
     let device = Device::Cpu;
-    let mut tokenizer = Tokenizer::from_file(base.join("tokenizer.json"))?;
+    let mut tokenizer = Tokenizer::from_file(base.graph.join("tokenizer.json"))?;
     tokenizer.set_max_tokens(options.max_tokens)?;
     let tokens = set.segments.iter().map(|s| tokenizer.encode(&s.text)).collect::<Result<Vec<_>>>()?;
     let t = options.model_type;
     let (classes, labels) = (&set.classes, &set.labels);
     let golds: Vec<data::Gold> = set.segments.iter().map(|s| data::gold(t, classes, labels, &s.tags)).collect();
-    let weights = BertWeights::read(&base.join("model.onnx"))?;
+    let weights = base_weights(base)?;
     let mut bert = Bert::new(&weights, &device)?;
-    let n_classes = if t == ModelType::Label { 1 } else { classes.len() };
-    let n_labels = if t == ModelType::Class { 0 } else { labels.len() };
-    let head = TrainHead::new(n_classes, n_labels, bert.hidden(), t != ModelType::Label, options.seed, &device)?;
+    let class_names = if t == ModelType::Label { vec![String::new()] } else { classes.to_vec() };
+    let label_names = if t == ModelType::Class { Vec::new() } else { labels.to_vec() };
+    let mut head = TrainHead::new(class_names.len(), label_names.len(), bert.hidden(), t != ModelType::Label, options.seed, &device)?;
+    if let Some(from) = &base.head {
+        head.start_from(from, &class_names, &label_names)?;
+    }
     let first_trained = match options.frozen_layers {
         0 if options.train_word_embeddings => 0,
         0 => 1,
@@ -300,7 +310,7 @@ pub(crate) fn fit(
         let (mut loss_sum, mut loss_n) = (0.0f32, 0u32);
         for batch in data::batches(&lengths, options.batch_size, &mut rng) {
             let (ids, mask) = inputs(&batch, &tokens, pad, &device)?;
-            let targets = targets(&batch, &golds, n_classes, &device)?;
+            let targets = targets(&batch, &golds, class_names.len(), &device)?;
             let states = bert.forward(&ids, &mask, Some(&mut dropout)).map_err(ce)?;
             let (detect, label) = head.forward(&states, &mask).map_err(ce)?;
             let loss = head.loss(&detect, label.as_ref(), &targets).map_err(ce)?;
@@ -325,12 +335,21 @@ pub(crate) fn fit(
             }
         }
     }
-    let mut encoder_weights = HashMap::new();
+    let mut encoder_weights = base.encoder_values.clone();
     for (i, values) in encoder_opt.values().iter().enumerate() {
         encoder_weights.insert(bert.initializers[first_trained + i].clone(), values.clone());
     }
-    let head = head.params(if t == ModelType::Label { vec![String::new()] } else { classes.to_vec() }, if t == ModelType::Class { Vec::new() } else { labels.to_vec() })?;
+    let head = head.params(class_names, label_names)?;
     Ok(Fitted { encoder_weights, head, seconds: start.elapsed().as_secs_f64() })
+}
+
+/// The BERT parameters training starts from: the base graph's, patched with a fine-tuned
+/// base's values.
+fn base_weights(base: &crate::model::Parts) -> Result<BertWeights> {
+    let path = base.graph.join("model.onnx");
+    let mut proto = crate::encode::onnx::read_proto(&path)?;
+    crate::encode::onnx::patch_proto(&mut proto, base.encoder_values.clone()).map_err(|e| e.with_path(&path))?;
+    BertWeights::from_onnx(&proto).map_err(|e| e.with_path(&path))
 }
 
 /// Token ids (u32) and mask (f32) of a batch, padded to its longest sentence.

@@ -218,3 +218,49 @@ fn small_sets_get_enough_steps() {
     assert_eq!(o.clone().with_epochs(Some(2)).epochs_for(10), 2, "asked-for passes are exact");
     assert_eq!(o.with_epochs(None).epochs_for(200), 15);
 }
+
+#[test]
+fn continues_from_a_trained_model() {
+    // A model whose encoder moved well away from MiniLM's.
+    let first = TrainOptions { encoder_lr: 1e-3, ..tiny_options() };
+    let mut a = train(&tiny_set(), None, &first, |_| Control::Continue).unwrap().model;
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base-model");
+    a.save(&base).unwrap();
+
+    // New data shares food and service, renames price: the shared classes start where the
+    // base left them. Nothing moves (no encoder step, a vanishing head step), so what comes
+    // out is what training started from.
+    let mut set = tiny_set();
+    set.classes = vec!["food".into(), "service".into(), "value".into()];
+    for tag in set.segments.iter_mut().flat_map(|s| s.tags.iter_mut()) {
+        if tag.class.as_deref() == Some("price") {
+            tag.class = Some("value".into());
+        }
+    }
+    let frozen = TrainOptions { base: Some(base.clone()), encoder_lr: 0.0, head_lr: 1e-30, ..tiny_options() };
+    let mut b = train(&set, None, &frozen, |_| Control::Continue).unwrap().model;
+    let out = dir.path().join("continued");
+    b.save(&out).unwrap();
+
+    let (pa, pb) = (crate::model::parts(&base).unwrap(), crate::model::parts(&out).unwrap());
+    assert_eq!(pb.graph.canonicalize().unwrap(), shipped().canonicalize().unwrap(), "the graph stays MiniLM's");
+    assert_eq!(pa.encoder_values, pb.encoder_values, "the base's fine-tuned encoder carried over");
+    let minilm = BertWeights::read(&shipped().join("model.onnx")).unwrap();
+    let q = minilm.get("encoder.layer.0.attention.self.query.bias").unwrap();
+    assert_ne!(pb.encoder_values[&q.initializer], q.values, "and it is not MiniLM's");
+    let (ha, hb) = (pa.head.unwrap(), pb.head.unwrap());
+    let h = ha.dim;
+    let row = |v: &[f32], i: usize| v[i * h..(i + 1) * h].to_vec();
+    let close = |x: &[f32], y: &[f32]| x.iter().zip(y).all(|(a, b)| (a - b).abs() < 1e-6);
+    // a: food 0, price 1, service 2; b: food 0, service 1, value 2.
+    assert!(close(&row(&hb.query, 0), &row(&ha.query, 0)) && close(&row(&hb.detect_w, 1), &row(&ha.detect_w, 2)));
+    let labels = ha.labels.len();
+    assert!(close(&row(&hb.label_w, labels + 3), &row(&ha.label_w, 2 * labels + 3)), "labels by name too");
+    assert!(!close(&row(&hb.query, 2), &row(&ha.query, 1)), "a new class starts fresh");
+    assert_eq!(b.meta().base.as_deref(), Some("base-model"));
+    assert_eq!(b.manifest().encoder.name, "all-MiniLM-L6-v2");
+
+    let err = crate::model::parts(dir.path()).err().unwrap();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+}
