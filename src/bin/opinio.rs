@@ -140,11 +140,16 @@ enum Command {
         #[arg(long)]
         annotated: PathBuf,
         /// The model folder to write.
-        #[arg(long, required_unless_present = "folds")]
+        #[arg(long, required_unless_present_any = ["folds", "test"])]
         out: Option<PathBuf>,
         /// Also cross-validate with this many folds and report the held-out scores.
         #[arg(long)]
         folds: Option<usize>,
+        /// Also score the learned model on this folder of annotated documents (read as the
+        /// model reads them: e.g. scans, when it learned from words.json) and report it as
+        /// `test`.
+        #[arg(long)]
+        test: Option<PathBuf>,
     },
 }
 
@@ -287,7 +292,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             }
             Ok(None)
         }
-        Command::LearnFields { spec, annotated, out: dir, folds } => {
+        Command::LearnFields { spec, annotated, out: dir, folds, test } => {
             let spec = if spec.is_dir() {
                 ExtractionModel::load(&spec)?
             } else {
@@ -307,11 +312,21 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                         .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?,
                 );
             }
-            if let Some(dir) = dir {
+            if dir.is_some() || test.is_some() {
                 let (model, learned) = learn::learn(&spec, &docs, &options)?;
-                model.save(&dir)?;
                 report.insert("reachable".into(), json!(learned.reachable));
-                report.insert("out".into(), json!(dir));
+                if let Some(test) = test {
+                    let test_docs = learn::read_annotated(&test, &spec.read_options())?;
+                    let scores = evaluate::evaluate(&model, &test_docs)?;
+                    report.insert(
+                        "test".into(),
+                        serde_json::to_value(scores).map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?,
+                    );
+                }
+                if let Some(dir) = dir {
+                    model.save(&dir)?;
+                    report.insert("out".into(), json!(dir));
+                }
             }
             write_value(out, &Value::Object(report))?;
             Ok(None)

@@ -30,5 +30,5 @@ pub use extractor::{ExtractOptions, Extractor};
 pub use model::ExtractionModel;
 pub use draw::{annotate, Mark};
 pub use page::{BBox, Page, PageOrigin, Word};
-pub use pages::ReadOptions;
+pub use pages::{PageLayout, ReadOptions};
 pub use response::{DocumentResult, ExtractionResponse};

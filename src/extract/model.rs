@@ -36,16 +36,25 @@ pub struct ExtractionModel {
     /// fewer letters.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ocr_languages: Vec<crate::Language>,
+    /// How Tesseract finds the text on scans: `"auto"` (the default: invoices, letters,
+    /// forms) or `"single_block"` (single-column documents such as till receipts).
+    #[serde(default, skip_serializing_if = "is_auto")]
+    pub ocr_layout: crate::extract::PageLayout,
+}
+
+fn is_auto(layout: &crate::extract::PageLayout) -> bool {
+    *layout == crate::extract::PageLayout::Auto
 }
 
 impl ExtractionModel {
     /// How documents are read for this model: the default page options with its OCR
-    /// languages.
+    /// languages and layout.
     pub fn read_options(&self) -> crate::extract::ReadOptions {
         let mut options = crate::extract::ReadOptions::default();
         if !self.ocr_languages.is_empty() {
             options.languages = self.ocr_languages.clone();
         }
+        options.layout = self.ocr_layout;
         options
     }
 }
@@ -216,5 +225,9 @@ mod tests {
         let ar = r#"{"name": "m", "ocr_languages": ["ar"], "fields": [{"label": "total", "type": "amount"}]}"#;
         let m = ExtractionModel::from_json(ar.as_bytes()).unwrap();
         assert_eq!(m.read_options().languages, vec![crate::Language::Ar]);
+        assert_eq!(m.read_options().layout, crate::extract::PageLayout::Auto);
+        let receipts = r#"{"name": "m", "ocr_layout": "single_block", "fields": [{"label": "total", "type": "amount"}]}"#;
+        let m = ExtractionModel::from_json(receipts.as_bytes()).unwrap();
+        assert_eq!(m.read_options().layout, crate::extract::PageLayout::SingleBlock);
     }
 }

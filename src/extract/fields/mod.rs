@@ -8,6 +8,7 @@
 mod amount;
 mod date;
 mod ident;
+mod legal_form;
 mod text;
 
 pub use amount::{parse_amount, parse_currency};

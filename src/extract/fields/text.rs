@@ -48,7 +48,8 @@ pub(super) fn spans(kind: FieldType, lines: &[Line]) -> Vec<Candidate> {
 }
 
 /// A company's name without the registration number printed after it
-/// (`ACME SDN BHD (524463-X)` → `ACME SDN BHD`): the number is another field.
+/// (`ACME SDN BHD (524463-X)` → `ACME SDN BHD`): the number is another field. OCR slips in
+/// its legal form are repaired ([`super::legal_form`]).
 pub(super) fn company_name(text: &str) -> Option<String> {
     let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let name = match joined.rfind('(') {
@@ -60,19 +61,32 @@ pub(super) fn company_name(text: &str) -> Option<String> {
         }
         _ => joined.as_str(),
     };
-    (name.chars().any(char::is_alphabetic)).then(|| name.to_string())
+    (name.chars().any(char::is_alphabetic)).then(|| super::legal_form::repair(name))
 }
 
-/// An address without a phone number or its label printed at the end of its last line
-/// (`... 40150 SHAH ALAM 03-78459183`, `... HIJAU, PHONE:`).
+/// An address without what is printed around it on the same lines: a registration number
+/// in parentheses before it (`(1097826-F) 95, BEACH ROAD`), a phone or fax label and all
+/// after it (`... SELANGOR. Tel: 03- 5542 Fax:03- 5543`), a phone number at the end of its
+/// last line (`... 40150 SHAH ALAM 03-78459183`).
 pub(super) fn address(text: &str) -> Option<String> {
     let mut words: Vec<&str> = text.split_whitespace().collect();
     let phone_chars = |w: &str| w.bytes().all(|b| b.is_ascii_digit() || b"-+()./".contains(&b));
     let digits = |w: &str| w.bytes().filter(u8::is_ascii_digit).count();
+    const LABELS: [&str; 7] = ["tel", "phone", "fax", "telefon", "tél", "hp", "mobile"];
     let label = |w: &str| {
-        ["tel", "tel:", "tel.", "phone", "phone:", "fax", "fax:", "telefon", "tél", "tél."]
-            .contains(&w.to_lowercase().as_str())
+        let w = w.to_lowercase();
+        LABELS.iter().any(|l| {
+            w.strip_prefix(l).is_some_and(|rest| rest.is_empty() || rest.starts_with(':') || rest == ".")
+        })
     };
+    // A label followed by more words ("Tel: 03-...", "Fax:03-"): the rest is not address.
+    if let Some(at) = words.iter().skip(1).position(|w| label(w)).map(|p| p + 1) {
+        words.truncate(at);
+    }
+    let registration = |w: &str| w.starts_with('(') && w.ends_with(')') && digits(w) >= 4;
+    while words.len() > 1 && registration(words[0]) {
+        words.remove(0);
+    }
     while let Some(&last) = words.last() {
         let n = words.len();
         // "03-78459183", or "03-8060 4233" split over two words.
@@ -113,6 +127,13 @@ mod tests {
             Some("47100 PUCHONG, SELANGOR")
         );
         assert_eq!(address("NO 43-45-47G, TAMAN SEJATI").as_deref(), Some("NO 43-45-47G, TAMAN SEJATI"));
+        assert_eq!(
+            address("Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam. Tel: 03- 55423228 Fax:03- 55423213").as_deref(),
+            Some("Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam.")
+        );
+        assert_eq!(address("(1097826-F) 95, Beach Road, 10300 Penang.").as_deref(), Some("95, Beach Road, 10300 Penang."));
+        // Place names that begin like a label stay, and so does a lone "(M)".
+        assert_eq!(address("Jalan Telok Gong, Faxton (M) 42000").as_deref(), Some("Jalan Telok Gong, Faxton (M) 42000"));
     }
 }
 

@@ -10,10 +10,12 @@
 //! | TIFF (every page) | the tiff crate ([`tiff_pages`]) | OCR |
 //! | `*.words.json` | [`words_json`] | another OCR engine |
 //!
-//! OCR is Tesseract ([`ocr`]) after a small-angle deskew ([`deskew`]), with quarter turns tried
+//! OCR is Tesseract ([`ocr`]) after a small-angle deskew ([`deskew`]) and a contrast stretch
+//! ([`contrast`]), with quarter turns tried
 //! when a page reads unclearly ([`orient`]); scanned pages are spread
 //! over opinio's threads ([`crate::parallel`]).
 
+mod contrast;
 mod deskew;
 mod orient;
 mod ocr;
@@ -30,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use image::ImageFormat;
 
-pub use ocr::DEFAULT_TESSDATA;
+pub use ocr::{PageLayout, DEFAULT_TESSDATA};
 pub use words_json::to_json as words_json;
 
 use crate::extract::{Page, Word};
@@ -54,6 +56,8 @@ pub struct ReadOptions {
     /// Also render born-digital PDF pages, at this resolution, so that annotated pages show
     /// the page rather than its word boxes (default `None`: no render, the text layer only).
     pub text_page_dpi: Option<f32>,
+    /// How Tesseract finds the text blocks (default [`PageLayout::Auto`]).
+    pub layout: PageLayout,
     /// Bounds on hostile files.
     pub limits: PageLimits,
 }
@@ -66,6 +70,7 @@ impl Default for ReadOptions {
             ocr_dpi: 300.0,
             deskew: true,
             text_page_dpi: None,
+            layout: PageLayout::Auto,
             limits: PageLimits::default(),
         }
     }
@@ -173,7 +178,7 @@ pub fn read_bytes(name: &str, bytes: &[u8]) -> Result<Vec<Page>> {
 /// `*.words.json`.
 pub fn read_bytes_with(name: &str, bytes: &[u8], options: &ReadOptions) -> Result<Vec<Page>> {
     if name.to_ascii_lowercase().ends_with(".words.json") {
-        return words_json::read(bytes);
+        return words_json::read(bytes, &options.limits);
     }
     let single = |format: ImageFormat| -> Result<Vec<Page>> {
         let raster = raster::decode(bytes, format, &options.limits)?;
@@ -201,7 +206,7 @@ pub fn read_bytes_with(name: &str, bytes: &[u8], options: &ReadOptions) -> Resul
 /// options' languages: no decoding, no deskew; boxes in pixels. For callers that hold the
 /// pixels already, and to measure what opinio adds around the OCR (`benches/extract.rs`).
 pub fn ocr_image(image: &image::GrayImage, ppi: Option<u32>, options: &ReadOptions) -> Result<Vec<Word>> {
-    let settings = ocr::OcrSettings::new(&options.languages, options.tessdata.as_deref())?;
+    let settings = ocr::OcrSettings::for_options(options)?;
     ocr::recognise(image, ppi, ocr::Binarize::Global, &settings)
 }
 

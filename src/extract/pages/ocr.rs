@@ -1,8 +1,10 @@
 //! Optical character recognition with Tesseract (libtesseract, through tesseract-plumbing).
 //!
 //! Three choices decide quality and speed, each measured on 300-dpi A4 scans:
-//! - page segmentation mode 3 (automatic layout analysis): the library's default single-block
-//!   mode silently dropped large headings;
+//! - page segmentation mode 3 (automatic layout analysis) by default: the library's default
+//!   single-block mode silently dropped large headings of A4 pages. Single-column documents
+//!   (receipts) ask for the single block ([`PageLayout`]): there automatic analysis drops or
+//!   splits lines;
 //! - one engine per thread, created once and reused (loading the language models takes
 //!   longer than recognising a page), pages spread over threads by [`crate::parallel`];
 //! - OpenMP kept out of Tesseract: Debian's libtesseract uses OpenMP, whose spinning threads
@@ -35,6 +37,22 @@ pub(crate) struct OcrSettings {
     pub languages: String,
     /// The folder holding `<lang>.traineddata`.
     pub tessdata: PathBuf,
+    /// How Tesseract finds the text blocks.
+    pub layout: PageLayout,
+}
+
+/// How Tesseract finds the text on a page (its page segmentation mode).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageLayout {
+    /// Automatic layout analysis (mode 3): columns, headings and blocks of any size. For
+    /// invoices, letters, forms; the default.
+    #[default]
+    Auto,
+    /// One block of lines (mode 6): for single-column documents such as till receipts, where
+    /// automatic analysis drops or splits lines. Measured on 40 SROIE receipts: the right
+    /// total is in the reading for 35 instead of 27, the right address for 15 instead of 13.
+    SingleBlock,
 }
 
 impl OcrSettings {
@@ -44,7 +62,12 @@ impl OcrSettings {
         }
         let codes: Vec<&str> = languages.iter().map(|l| tesseract_code(*l)).collect();
         let tessdata = tessdata.map(PathBuf::from).unwrap_or_else(default_tessdata);
-        Ok(OcrSettings { languages: codes.join("+"), tessdata })
+        Ok(OcrSettings { languages: codes.join("+"), tessdata, layout: PageLayout::Auto })
+    }
+
+    /// The settings `options` ask for.
+    pub fn for_options(options: &super::ReadOptions) -> Result<Self> {
+        Ok(OcrSettings { layout: options.layout, ..OcrSettings::new(&options.languages, options.tessdata.as_deref())? })
     }
 }
 
@@ -141,7 +164,10 @@ impl Engine {
                 format!("tesseract could not load languages {} from {}", settings.languages, settings.tessdata.display()),
             )
         })?;
-        api.set_page_seg_mode(tesseract_sys::TessPageSegMode_PSM_AUTO);
+        api.set_page_seg_mode(match settings.layout {
+            PageLayout::Auto => tesseract_sys::TessPageSegMode_PSM_AUTO,
+            PageLayout::SingleBlock => tesseract_sys::TessPageSegMode_PSM_SINGLE_BLOCK,
+        });
         // Tesseract's own diagnostics ("Detected 12 diacritics") would go to the host's stderr.
         let _ = api.set_variable(c"debug_file", c"/dev/null");
         Ok(Engine { settings: settings.clone(), api })

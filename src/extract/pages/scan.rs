@@ -1,7 +1,7 @@
 //! A scanned page (an image, or a PDF page without a text layer) read by OCR.
 //!
 //! The order of the steps: grey copy, deskew (raster and grey turned together, so that the
-//! word boxes fit the raster kept for annotated pages), Tesseract, adaptive thresholds and
+//! word boxes fit the raster kept for annotated pages), contrast stretch (grey only), Tesseract, adaptive thresholds and
 //! other quarter turns when that reading is unclear ([`orient`]), then the boxes converted
 //! from pixels to the page's units.
 
@@ -11,7 +11,7 @@ use image::RgbImage;
 
 use super::orient::{self, Turn};
 use super::ocr::Binarize;
-use super::{deskew, ocr, ReadOptions};
+use super::{contrast, deskew, ocr, ReadOptions};
 use crate::extract::{BBox, Page, PageOrigin};
 use crate::Result;
 
@@ -31,7 +31,7 @@ pub(crate) struct Scan {
 
 /// OCRs the scans, one per task, on opinio's threads; pages come back in input order.
 pub(crate) fn read_all(scans: Vec<Scan>, options: &ReadOptions) -> Result<Vec<Page>> {
-    let settings = ocr::OcrSettings::new(&options.languages, options.tessdata.as_deref())?;
+    let settings = ocr::OcrSettings::for_options(options)?;
     let slots: Vec<std::sync::Mutex<Option<Scan>>> = scans.into_iter().map(|s| std::sync::Mutex::new(Some(s))).collect();
     crate::parallel::try_map_each(&slots, |slot| {
         let scan = slot.lock().ok().and_then(|mut s| s.take());
@@ -44,12 +44,13 @@ pub(crate) fn read_all(scans: Vec<Scan>, options: &ReadOptions) -> Result<Vec<Pa
 pub(crate) fn read(scan: Scan, options: &ReadOptions, settings: &ocr::OcrSettings) -> Result<Page> {
     let Scan { index, raster, pixels_per_unit, ppi, size } = scan;
     let gray = image::imageops::grayscale(&raster);
-    let (raster, gray) = if options.deskew {
+    let (raster, mut gray) = if options.deskew {
         let (raster, gray, _) = deskew::straighten(raster, gray);
         (raster, gray)
     } else {
         (raster, gray)
     };
+    contrast::stretch(&mut gray);
     let (raster, mut words, turn) = upright(raster, gray, ppi, settings)?;
     if pixels_per_unit != 1.0 {
         for word in &mut words {

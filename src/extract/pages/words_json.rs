@@ -5,14 +5,13 @@
 //! engine, so every size is bounded and every number checked before a page is built: a bad
 //! word is named by page and word index rather than silently dropped.
 
+use super::PageLimits;
 use crate::extract::{BBox, Page, PageOrigin, Word};
 use crate::{Error, Result};
 use serde::Deserialize;
 
 /// Largest words.json accepted, in bytes.
 pub(crate) const MAX_BYTES: usize = 64 << 20;
-/// Most pages in one words.json.
-pub(crate) const MAX_PAGES: usize = 2_000;
 /// Most words on one page.
 pub(crate) const MAX_WORDS_PER_PAGE: usize = 100_000;
 /// Largest page side, in pixels (a 600 dpi A0 sheet is about 28 000).
@@ -70,7 +69,10 @@ pub fn to_json(pages: &[Page]) -> serde_json::Value {
     serde_json::json!({ "pages": pages })
 }
 
-pub(crate) fn read(bytes: &[u8]) -> Result<Vec<Page>> {
+/// Reads the pages of a words.json; `limits.max_pages` bounds it like any document (no
+/// pixels are decoded, so the pixel limit does not apply: page sides are bounded by
+/// [`MAX_SIDE`] instead).
+pub(crate) fn read(bytes: &[u8], limits: &PageLimits) -> Result<Vec<Page>> {
     if bytes.len() > MAX_BYTES {
         return Err(Error::limit("words.json size in bytes", bytes.len(), MAX_BYTES));
     }
@@ -82,8 +84,8 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Vec<Page>> {
             "words.json has no pages; give at least one page with width and height",
         ));
     }
-    if file.pages.len() > MAX_PAGES {
-        return Err(Error::limit("words.json page count", file.pages.len(), MAX_PAGES));
+    if file.pages.len() > limits.max_pages {
+        return Err(Error::limit("words.json page count", file.pages.len(), limits.max_pages));
     }
     file.pages.into_iter().enumerate().map(|(index, raw)| page(index, raw)).collect()
 }
@@ -171,7 +173,7 @@ mod tests {
             {"text": "Total", "bbox": [10, 20, 40, 30], "confidence": 0.9},
             {"text": " ", "bbox": [0, 0, 1, 1]},
             {"text": "9.00", "bbox": [50, 20, 99, 30]}]}]}"#;
-        let pages = read(json).unwrap();
+        let pages = read(json, &PageLimits::default()).unwrap();
         assert_eq!(pages.len(), 1);
         assert_eq!(pages[0].words.len(), 2);
         assert_eq!(pages[0].words[0].bbox, BBox::new(10.0, 20.0, 40.0, 30.0));
@@ -189,8 +191,14 @@ mod tests {
             (br#"{"pages": [{"width": 9e9, "height": 5}]}"#, "limit is"),
         ];
         for (json, needle) in cases {
-            let e = read(json).unwrap_err();
+            let e = read(json, &PageLimits::default()).unwrap_err();
             assert!(e.message().contains(needle), "{} lacks {needle}", e.message());
         }
+        // The document page limit applies to words.json too.
+        let two = br#"{"pages": [{"width": 9, "height": 5, "words": []}, {"width": 9, "height": 5, "words": []}]}"#;
+        let one_page = PageLimits { max_pages: 1, ..PageLimits::default() };
+        let e = read(two, &one_page).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::LimitExceeded, "{e}");
+        assert_eq!(read(two, &PageLimits::default()).unwrap().len(), 2);
     }
 }
