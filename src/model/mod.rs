@@ -292,28 +292,32 @@ impl Model {
     /// Everything the model says about each text (one segment each): its embedding, its
     /// tags and, when the head can tell, the probabilities behind them.
     pub fn predict(&self, texts: &[&str]) -> Result<Prediction> {
-        match &self.head {
-            ModelHead::Prototype(head) => {
-                let embeddings = self.encoder.embed(texts)?;
-                let tags = head.tag(texts, embeddings.as_slice());
-                let probabilities = head.probabilities(texts, embeddings.as_slice());
-                Ok(Prediction { embeddings, tags, probabilities })
-            }
-            ModelHead::Attention(head) => {
-                let dim = self.encoder.dim();
-                let rows = self.encoder.map_token_states(texts, |_, states| {
-                    (mean_pool_text(states, dim), head.tag(states), head.probabilities(states))
-                })?;
-                let mut data = Vec::with_capacity(rows.len() * dim);
-                let (mut tags, mut probabilities) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
-                for (pooled, t, p) in rows {
-                    data.extend_from_slice(&pooled);
-                    tags.push(t);
-                    probabilities.push(p);
+        let dim = self.encoder.dim();
+        // Each text is pooled, tagged and weighed on the worker that encoded its batch.
+        let rows = self.encoder.map_token_states(texts, |i, states| {
+            let pooled = mean_pool_text(states, dim);
+            let (tags, probabilities) = match &self.head {
+                ModelHead::Prototype(head) => {
+                    let one = &texts[i..i + 1];
+                    let tags = head.tag(one, &pooled).pop().unwrap_or_default();
+                    (tags, head.probabilities(one, &pooled).and_then(|mut p| p.pop()))
                 }
-                Ok(Prediction { embeddings: Embeddings::new(data, dim)?, tags, probabilities: Some(probabilities) })
-            }
+                ModelHead::Attention(head) => (head.tag(states), Some(head.probabilities(states))),
+            };
+            (pooled, tags, probabilities)
+        })?;
+        let mut data = Vec::with_capacity(rows.len() * dim);
+        let (mut tags, mut probabilities) = (Vec::with_capacity(rows.len()), Some(Vec::with_capacity(rows.len())));
+        for (pooled, t, p) in rows {
+            data.extend_from_slice(&pooled);
+            tags.push(t);
+            // One text without probabilities means the head cannot give them.
+            probabilities = probabilities.zip(p).map(|(mut all, p)| {
+                all.push(p);
+                all
+            });
         }
+        Ok(Prediction { embeddings: Embeddings::new(data, dim)?, tags, probabilities })
     }
 
     /// The tags of each text, treated as one segment each.
