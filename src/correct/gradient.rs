@@ -52,7 +52,8 @@ pub fn residuals(model_type: ModelType, p: &Probabilities) -> Vec<f32> {
             r.extend(p.classes.iter().map(|&q| q - tagged(q)));
             if model_type != ModelType::Class {
                 for (c, &q) in p.classes.iter().enumerate() {
-                    let row = p.labels.get(c).or_else(|| if p.labels.len() == 1 { p.labels.first() } else { None });
+                    let row =
+                        p.labels.get(c).or_else(|| if p.labels.len() == 1 { p.labels.first() } else { None });
                     if let Some(row) = row {
                         label_residual(row, q, &mut r);
                     }
@@ -181,7 +182,8 @@ mod tests {
         let mut a = doc(&[1.0, 2.0], &[0.6, 0.8]);
         a.add(vec![0.5, -1.0], vec![1.0, 0.0]);
         let b = doc(&[3.0, -1.0], &[0.0, 1.0]);
-        let outer = |r: &[f32], e: &[f32]| r.iter().flat_map(|x| e.iter().map(move |y| x * y)).collect::<Vec<f32>>();
+        let outer =
+            |r: &[f32], e: &[f32]| r.iter().flat_map(|x| e.iter().map(move |y| x * y)).collect::<Vec<f32>>();
         let mut ga = outer(&[1.0, 2.0], &[0.6, 0.8]);
         ga.iter_mut().zip(outer(&[0.5, -1.0], &[1.0, 0.0])).for_each(|(x, y)| *x += y);
         let gb = outer(&[3.0, -1.0], &[0.0, 1.0]);
@@ -207,7 +209,9 @@ mod tests {
             doc(&[0.9], &[0.0, 1.0, 0.0]),
             doc(&[0.9], &[0.0, 0.0, 1.0]),
         ];
-        docs.extend((0..10).map(|k| doc(&[0.01], &[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]][k % 3])));
+        docs.extend(
+            (0..10).map(|k| doc(&[0.01], &[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]][k % 3])),
+        );
         let order = kmeans_pp(&docs, docs.len());
         assert_eq!(order[0], 0, "the longest vector first");
         let at = |i: usize| order.iter().position(|&o| o == i).unwrap();

@@ -10,8 +10,26 @@
 /// Legal forms as printed, most with their usual spellings, in the languages the shipped
 /// models read (English, German, French, Dutch, Polish, Malay).
 const FORMS: &[&str] = &[
-    "SDN BHD", "SDN. BHD.", "BHD", "BERHAD", "LTD", "LTD.", "LIMITED", "PLC", "INC", "INC.", "LLC", "GMBH", "AG",
-    "KG", "SARL", "SAS", "B.V.", "N.V.", "SP. Z O.O.", "S.A.",
+    "SDN BHD",
+    "SDN. BHD.",
+    "BHD",
+    "BERHAD",
+    "LTD",
+    "LTD.",
+    "LIMITED",
+    "PLC",
+    "INC",
+    "INC.",
+    "LLC",
+    "GMBH",
+    "AG",
+    "KG",
+    "SARL",
+    "SAS",
+    "B.V.",
+    "N.V.",
+    "SP. Z O.O.",
+    "S.A.",
 ];
 
 /// Groups of characters OCR reads one as another.

@@ -30,7 +30,8 @@ pub(crate) fn stretch(image: &mut GrayImage) {
         return;
     }
     let scale = 255.0 / (hi - lo) as f32;
-    let table: Vec<u8> = (0..256).map(|v| ((v as f32 - lo as f32) * scale).floor().clamp(0.0, 255.0) as u8).collect();
+    let table: Vec<u8> =
+        (0..256).map(|v| ((v as f32 - lo as f32) * scale).floor().clamp(0.0, 255.0) as u8).collect();
     for p in image.iter_mut() {
         *p = table[*p as usize];
     }
