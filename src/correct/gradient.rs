@@ -16,13 +16,11 @@
 //!
 //! The seed is fixed, so the same documents and model give the same pick.
 
+use super::uncertainty::{label_row, PRESENT};
 use crate::encode::pool::dot;
 use crate::heads::Probabilities;
 use crate::rng::SplitMix64;
 use crate::schema::ModelType;
-
-/// A class is tagged above this probability (the heads' convention).
-const PRESENT: f32 = 0.5;
 
 /// Segments kept per document: those with the longest residuals. A document's gradient is
 /// the sum of its segments', and comparing two documents costs the product of their segment
@@ -52,9 +50,7 @@ pub fn residuals(model_type: ModelType, p: &Probabilities) -> Vec<f32> {
             r.extend(p.classes.iter().map(|&q| q - tagged(q)));
             if model_type != ModelType::Class {
                 for (c, &q) in p.classes.iter().enumerate() {
-                    let row =
-                        p.labels.get(c).or_else(|| if p.labels.len() == 1 { p.labels.first() } else { None });
-                    if let Some(row) = row {
+                    if let Some(row) = label_row(p, c) {
                         label_residual(row, q, &mut r);
                     }
                 }

@@ -29,7 +29,6 @@ pub use uncertainty::{segment_uncertainty, Expected};
 
 use serde::Serialize;
 
-use crate::encode::pool::normalize;
 use crate::schema::{Document, Segment};
 use crate::{Error, ErrorKind, Model, Result};
 
@@ -93,9 +92,8 @@ pub fn sample(model: &Model, mut documents: Vec<Document>, opts: &SampleOptions)
         for (k, (&(d, _), p)) in chunk.iter().zip(&probabilities).enumerate() {
             scored[d].uncertainty = scored[d].uncertainty.max(segment_uncertainty(model_type, p));
             scored[d].expected.add(model_type, p);
-            let mut embedding = prediction.embeddings.row(k).to_vec();
-            normalize(&mut embedding);
-            gradients[d].add(residuals(model_type, p), embedding);
+            // Prediction embeddings are unit vectors already.
+            gradients[d].add(residuals(model_type, p), prediction.embeddings.row(k).to_vec());
         }
         tags.extend(prediction.tags);
     }

@@ -6,7 +6,7 @@ use crate::heads::Probabilities;
 use crate::schema::ModelType;
 
 /// A class is tagged above this probability (the heads' convention).
-const PRESENT: f32 = 0.5;
+pub(super) const PRESENT: f32 = 0.5;
 
 /// The uncertainty of one segment, in `[0, 1]`: the most uncertain decision the head made.
 ///
@@ -84,7 +84,7 @@ impl Expected {
 }
 
 /// The label row for class `c`: its own, or the shared one.
-fn label_row(p: &Probabilities, c: usize) -> Option<&[f32]> {
+pub(super) fn label_row(p: &Probabilities, c: usize) -> Option<&[f32]> {
     p.labels.get(c).or_else(|| if p.labels.len() == 1 { p.labels.first() } else { None }).map(Vec::as_slice)
 }
 

@@ -67,9 +67,7 @@ impl TrainHead {
                 from.dim
             )));
         }
-        let mut values: Vec<Vec<f32>> = (0..self.vars.len())
-            .map(|i| self.vars[i].as_tensor().flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(ce))
-            .collect::<Result<_>>()?;
+        let mut values: Vec<Vec<f32>> = (0..self.vars.len()).map(|i| self.values(i)).collect::<Result<_>>()?;
         let (fl, l) = (from.labels.len(), self.labels);
         for (c, name) in classes.iter().enumerate() {
             let Some(fc) = from.classes.iter().position(|n| n == name) else { continue };
@@ -90,6 +88,11 @@ impl TrainHead {
             var.set(&t).map_err(ce)?;
         }
         Ok(())
+    }
+
+    /// The values of variable `i`, flat.
+    fn values(&self, i: usize) -> Result<Vec<f32>> {
+        self.vars[i].as_tensor().flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(ce)
     }
 
     /// Detection logits `[B, C]` and label logits `[B, C, L]` from token states
@@ -145,17 +148,16 @@ impl TrainHead {
 
     /// The trained values, for saving and for analysis.
     pub fn params(&self, class_names: Vec<String>, label_names: Vec<String>) -> Result<AttentionParams> {
-        let get = |i: usize| self.vars[i].as_tensor().flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(ce);
         Ok(AttentionParams {
             dim: self.hidden,
             classes: class_names,
             labels: label_names,
             detect: self.detect,
-            query: get(0)?,
-            detect_w: get(1)?,
-            detect_b: get(2)?,
-            label_w: get(3)?,
-            label_b: get(4)?,
+            query: self.values(0)?,
+            detect_w: self.values(1)?,
+            detect_b: self.values(2)?,
+            label_w: self.values(3)?,
+            label_b: self.values(4)?,
         })
     }
 }

@@ -1,9 +1,9 @@
 //! A scanned page (an image, or a PDF page without a text layer) read by OCR.
 //!
 //! The order of the steps: grey copy, deskew (raster and grey turned together, so that the
-//! word boxes fit the raster kept for annotated pages), contrast stretch (grey only), Tesseract, adaptive thresholds and
-//! other quarter turns when that reading is unclear ([`orient`]), then the boxes converted
-//! from pixels to the page's units.
+//! word boxes fit the raster kept for annotated pages), contrast stretch (grey only),
+//! Tesseract, adaptive thresholds and other quarter turns when that reading is unclear
+//! ([`orient`]), then the boxes converted from pixels to the page's units.
 
 use std::sync::Arc;
 
