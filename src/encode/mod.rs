@@ -44,7 +44,7 @@
 //! [`Encoder::map_token_states`] reduces each text's token states on the batch's worker, so
 //! they never pile up; [`Encoder::encode_tokens`] keeps them all.
 
-mod attention;
+pub(crate) mod attention;
 mod batch;
 pub mod model;
 pub mod onnx;

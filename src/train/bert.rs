@@ -1,24 +1,25 @@
 //! A BERT encoder in candle, written with differentiable operations only.
 //!
 //! candle-transformers has a BERT, but its LayerNorm and fused softmax have no backward pass:
-//! `backward()` succeeds and only the head learns. Here LayerNorm, softmax and attention are
-//! composed from ops that all have gradients (tested: every parameter gets a non-zero
-//! gradient). The weights come from the ONNX graph ([`crate::encode::onnx`]) in its layout (dense
+//! `backward()` succeeds and only the head learns. Here LayerNorm, attention and the biased
+//! GELU are opinio's fused ops with their own backward passes ([`super::ops`], each checked
+//! against the same arithmetic composed from candle's differentiable ops), and every
+//! parameter gets a non-zero gradient (tested). The weights come from the ONNX graph ([`crate::encode::onnx`]) in its layout (dense
 //! weights `[in, out]`), so trained values go straight back into that graph.
 //!
-//! Dropout (when asked for: on the embeddings, the attention weights and each sub-layer's
-//! output) draws its masks from the training seed ([`Dropout`]), so training stays deterministic;
+//! Dropout (when asked for: on the embeddings and each sub-layer's output; the fused
+//! attention has none on its weights) draws its masks from the training seed ([`Dropout`]), so training stays deterministic;
 //! without it the forward is a pure function of the weights, equal to the ONNX graph tract
 //! runs (tested).
 
-use candle_core::{DType, Device, Tensor, Var, D};
+use std::sync::Arc;
 
+use candle_core::{Device, Tensor, Var, D};
+
+use super::ops;
 use crate::encode::onnx::BertWeights;
 use crate::rng::SplitMix64;
 use crate::{Error, ErrorKind, Result};
-
-/// LayerNorm epsilon of BERT checkpoints.
-const LN_EPS: f64 = 1e-12;
 
 /// candle's errors as opinio's: a failing tensor op is a bug (shapes are ours).
 pub(crate) fn ce(e: candle_core::Error) -> Error {
@@ -58,16 +59,7 @@ fn attention_heads(hidden: usize) -> usize {
 
 /// `x [n, in] · w [in, out] + b`.
 fn dense(x: &Tensor, w: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
-    x.matmul(w)?.broadcast_add(b)
-}
-
-/// LayerNorm over the last dimension, composed from differentiable ops.
-pub(crate) fn layer_norm(x: &Tensor, w: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
-    let mean = x.mean_keepdim(D::Minus1)?;
-    let centred = x.broadcast_sub(&mean)?;
-    let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
-    let normed = centred.broadcast_div(&(var + LN_EPS)?.sqrt()?)?;
-    normed.broadcast_mul(w)?.broadcast_add(b)
+    ops::add_bias(&x.matmul(w)?, b)
 }
 
 /// Softmax over the last dimension; the max shift is a constant, so it is detached.
@@ -157,7 +149,6 @@ impl Bert {
     pub fn forward(&self, ids: &Tensor, mask: &Tensor, mut dropout: Option<&mut Dropout>) -> candle_core::Result<Tensor> {
         let (b, t) = ids.dims2()?;
         let (h, heads) = (self.hidden, self.heads);
-        let dh = h / heads;
         // Frozen parameters as detached tensors: candle then records no backward op for them.
         let v: Vec<Tensor> = self
             .vars
@@ -169,25 +160,22 @@ impl Bert {
         let positions = v[1].narrow(0, 0, t)?;
         let types = v[2].narrow(0, 0, 1)?;
         let x = words.broadcast_add(&positions.broadcast_add(&types)?)?;
-        let x = layer_norm(&x, &v[3], &v[4])?.reshape((b * t, h))?;
+        let x = ops::layer_norm(&x, &v[3], &v[4])?.reshape((b * t, h))?;
         let mut x = drop(&mut dropout, x)?;
-        // Padding gets a large negative score before the softmax: [b, 1, 1, t].
-        let bias = ((mask.to_dtype(DType::F32)? - 1.0)? * 10000.0)?.reshape((b, 1, 1, t))?;
-        let scale = 1.0 / (dh as f64).sqrt();
+        // Padding gets a large negative score before the softmax.
+        let key_bias: Vec<f32> = mask.flatten_all()?.to_vec1::<f32>()?.iter().map(|m| (m - 1.0) * 10000.0).collect();
+        let key_bias = Arc::new(key_bias);
         for l in 0..self.layers {
             let p = &v[self.layer_start(l)..self.layer_start(l + 1)];
-            let split = |y: Tensor| y.reshape((b, t, heads, dh))?.transpose(1, 2)?.contiguous();
-            let q = split(dense(&x, &p[0], &p[1])?)?;
-            let k = split(dense(&x, &p[2], &p[3])?)?;
-            let val = split(dense(&x, &p[4], &p[5])?)?;
-            let scores = (q.matmul(&k.transpose(2, 3)?.contiguous()?)? * scale)?.broadcast_add(&bias)?;
-            let weights = drop(&mut dropout, softmax(&scores)?)?;
-            let ctx = weights.matmul(&val)?.transpose(1, 2)?.contiguous()?.reshape((b * t, h))?;
+            let q = dense(&x, &p[0], &p[1])?;
+            let k = dense(&x, &p[2], &p[3])?;
+            let val = dense(&x, &p[4], &p[5])?;
+            let ctx = ops::attention(&q, &k, &val, key_bias.clone(), t, heads)?;
             let attended = drop(&mut dropout, dense(&ctx, &p[6], &p[7])?)?;
-            x = layer_norm(&(attended + &x)?, &p[8], &p[9])?;
-            let inner = dense(&x, &p[10], &p[11])?.gelu_erf()?;
+            x = ops::layer_norm(&(attended + &x)?, &p[8], &p[9])?;
+            let inner = ops::bias_gelu(&x.matmul(&p[10])?, &p[11])?;
             let out = drop(&mut dropout, dense(&inner, &p[12], &p[13])?)?;
-            x = layer_norm(&(out + &x)?, &p[14], &p[15])?;
+            x = ops::layer_norm(&(out + &x)?, &p[14], &p[15])?;
         }
         x.reshape((b, t, h))
     }

@@ -34,7 +34,7 @@ impl Dims {
 
 /// A key whose mask value is this far below the row's largest mask value gets a softmax
 /// weight below e^-1000, which is exactly 0 in f32: it is skipped instead of computed.
-const MASKED: f32 = 1000.0;
+pub(crate) const MASKED: f32 = 1000.0;
 
 /// `out = softmax(q k^T * scale + mask) v` for every text and head.
 ///

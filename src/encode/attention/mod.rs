@@ -13,7 +13,8 @@ use tract_onnx::pb::NodeProto;
 use tract_onnx::tract_hir::internal::*;
 
 pub(crate) use fuse::fuse_attention;
-use kernel::Dims;
+// The training op (`crate::train::ops`) runs the same forward arithmetic.
+pub(crate) use kernel::{attend, exp_nonpositive, Dims, MASKED};
 
 /// tract-onnx, able to read the fused attention nodes [`fuse_attention`] writes.
 pub(crate) fn framework() -> tract_onnx::Onnx {
