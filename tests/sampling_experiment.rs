@@ -6,8 +6,8 @@
 //! Studio's labeled documents and never written into the repository.
 //!
 //! The trainer is the fine-tuning one ([`opinio::train`], default settings, the run's seed),
-//! as `opinio train` runs it: 20 minutes on an idle 2-core machine (9 trainings of ~100
-//! steps and 9 evaluations), so it is ignored by default:
+//! as `opinio train` runs it: 13 minutes on an idle 2-core machine with the fused training
+//! ops (20 before; 9 trainings of ~100 steps and 9 evaluations), so it is ignored by default:
 //! `cargo test --release --test sampling_experiment -- --ignored --nocapture`.
 //!
 //! Measured 2026-11-29, joint micro-F1 on the held-out fifth, seeds 1/2/3: base
@@ -82,7 +82,7 @@ fn fine_tuning_trainer(set: &LabeledSet, seed: u64) -> Result<Model> {
 }
 
 #[test]
-#[ignore = "20 minutes or more on 2 cores; run it with --ignored"]
+#[ignore = "13 minutes or more on 2 cores; run it with --ignored"]
 fn sampled_beats_random_on_semeval_split() {
     let Some(xml_path) = semeval() else {
         eprintln!("note: skipped, ../shared/data/semeval14/Restaurants_Train_v2.xml is not here");
