@@ -111,7 +111,6 @@ impl Model {
             .with_path(dir.join(MANIFEST_FILE)));
         }
         let weights = dir.join(&manifest.head.weights);
-        let names = |defs: &[Class]| defs.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
         let segmenter = Segmenter::detecting_or(manifest.meta.language);
         if manifest.head.kind == HeadKind::Attention {
             let head = load_attention_head(dir, &manifest)?;
@@ -123,8 +122,8 @@ impl Model {
         }
         let params = weights::load_prototype(
             &weights,
-            names(&manifest.definitions.classes),
-            names(&manifest.definitions.labels),
+            class_names(&manifest.definitions.classes),
+            class_names(&manifest.definitions.labels),
         )?;
         let lexicon = sentiment_lexicon(manifest.head.sentiment_lexicon.as_deref())
             .map_err(|e| e.with_path(dir.join(MANIFEST_FILE)))?;
@@ -372,7 +371,7 @@ fn new_meta(
     labels: &[Class],
     short_description: String,
 ) -> ModelMeta {
-    let names = |defs: &[Class]| (!defs.is_empty()).then(|| defs.iter().map(|c| c.name.clone()).collect());
+    let names = |defs: &[Class]| (!defs.is_empty()).then(|| class_names(defs));
     ModelMeta {
         name: name.to_string(),
         display_name: name.to_string(),
@@ -484,14 +483,18 @@ pub(crate) fn parts(dir: &Path) -> Result<Parts> {
 /// The attention head of the model folder `dir`, named by its manifest (a LABEL model's
 /// one class has the empty name).
 fn load_attention_head(dir: &Path, manifest: &Manifest) -> Result<AttentionHead> {
-    let names = |defs: &[Class]| defs.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
     let model_type = manifest.meta.model_type;
     let classes = match model_type {
         ModelType::Label => vec![String::new()],
-        _ => names(&manifest.definitions.classes),
+        _ => class_names(&manifest.definitions.classes),
     };
     let path = dir.join(&manifest.head.weights);
-    AttentionHead::load(&path, model_type, classes, names(&manifest.definitions.labels))
+    AttentionHead::load(&path, model_type, classes, class_names(&manifest.definitions.labels))
+}
+
+/// The names of class (or label) definitions, in order.
+fn class_names(defs: &[Class]) -> Vec<String> {
+    defs.iter().map(|c| c.name.clone()).collect()
 }
 
 /// Finds the encoder folder: `dir` relative to the model, else `$OPINIO_MODELS/<name>`,

@@ -9,10 +9,10 @@
 use std::cell::RefCell;
 
 use candle_core::backprop::GradStore;
-use candle_core::{CpuStorage, InplaceOp1, Layout, Storage, Var};
+use candle_core::{CpuStorage, InplaceOp1, Layout, Var};
 use rayon::prelude::*;
 
-use super::bert::ce;
+use super::bert::{ce, flat_values};
 use crate::Result;
 
 /// Values per parallel task of the update.
@@ -63,15 +63,9 @@ impl Group {
         for i in 0..self.vars.len() {
             let var = &self.vars[i];
             let Some(grad) = grads.get(var.as_tensor()) else { continue };
-            let grad = grad.contiguous().map_err(ce)?;
-            let (storage, layout) = grad.storage_and_layout();
-            let (Storage::Cpu(CpuStorage::F32(all)), Some((start, end))) =
-                (&*storage, layout.contiguous_offsets())
-            else {
-                return Err(crate::Error::new(crate::ErrorKind::Internal, "AdamW takes f32 CPU gradients"));
-            };
+            let g = super::ops::read(grad).map_err(ce)?;
             let update = Update {
-                g: &all[start..end],
+                g: &g,
                 m: RefCell::new(&mut self.m[i]),
                 v: RefCell::new(&mut self.v[i]),
                 lr: (self.lr * scale) as f32,
@@ -87,10 +81,7 @@ impl Group {
 
     /// The current values, in variable order.
     pub fn values(&self) -> Result<Vec<Vec<f32>>> {
-        self.vars
-            .iter()
-            .map(|v| v.as_tensor().flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(ce))
-            .collect()
+        self.vars.iter().map(|v| flat_values(v.as_tensor())).collect()
     }
 }
 

@@ -1,16 +1,17 @@
-//! A BERT encoder in candle, written with differentiable operations only.
+//! A BERT encoder in candle whose every operation has a backward pass.
 //!
 //! candle-transformers has a BERT, but its LayerNorm and fused softmax have no backward pass:
 //! `backward()` succeeds and only the head learns. Here LayerNorm, attention and the biased
 //! GELU are opinio's fused ops with their own backward passes ([`super::ops`], each checked
 //! against the same arithmetic composed from candle's differentiable ops), and every
-//! parameter gets a non-zero gradient (tested). The weights come from the ONNX graph ([`crate::encode::onnx`]) in its layout (dense
-//! weights `[in, out]`), so trained values go straight back into that graph.
+//! parameter gets a non-zero gradient (tested). The weights come from the ONNX graph
+//! ([`crate::encode::onnx`]) in its layout (dense weights `[in, out]`), so trained values go
+//! straight back into that graph.
 //!
 //! Dropout (when asked for: on the embeddings and each sub-layer's output; the fused
-//! attention has none on its weights) draws its masks from the training seed ([`Dropout`]), so training stays deterministic;
-//! without it the forward is a pure function of the weights, equal to the ONNX graph tract
-//! runs (tested).
+//! attention has none on its weights) draws its masks from the training seed ([`Dropout`]),
+//! so training stays deterministic; without it the forward is a pure function of the
+//! weights, equal to the ONNX graph tract runs (tested).
 
 use std::sync::Arc;
 
@@ -24,6 +25,11 @@ use crate::{Error, ErrorKind, Result};
 /// candle's errors as opinio's: a failing tensor op is a bug (shapes are ours).
 pub(crate) fn ce(e: candle_core::Error) -> Error {
     Error::new(ErrorKind::Internal, format!("tensor operation failed: {e}"))
+}
+
+/// The values of a tensor (a variable's, to save or to start from), flat.
+pub(crate) fn flat_values(t: &Tensor) -> Result<Vec<f32>> {
+    t.flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(ce)
 }
 
 /// A trainable BERT: one [`Var`] per parameter, in [`BertWeights::expected_names`] order.

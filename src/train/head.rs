@@ -9,7 +9,7 @@
 
 use candle_core::{DType, Device, Tensor, Var, D};
 
-use super::bert::{ce, softmax};
+use super::bert::{ce, flat_values, softmax};
 use crate::rng::SplitMix64;
 use crate::heads::AttentionParams;
 use crate::Result;
@@ -92,7 +92,7 @@ impl TrainHead {
 
     /// The values of variable `i`, flat.
     fn values(&self, i: usize) -> Result<Vec<f32>> {
-        self.vars[i].as_tensor().flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(ce)
+        flat_values(self.vars[i].as_tensor())
     }
 
     /// Detection logits `[B, C]` and label logits `[B, C, L]` from token states

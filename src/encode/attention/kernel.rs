@@ -34,7 +34,14 @@ impl Dims {
 
 /// A key whose mask value is this far below the row's largest mask value gets a softmax
 /// weight below e^-1000, which is exactly 0 in f32: it is skipped instead of computed.
-pub(crate) const MASKED: f32 = 1000.0;
+const MASKED: f32 = 1000.0;
+
+/// The keys of one text that get any weight: those whose mask value (`[seq]`) is within
+/// [`MASKED`] of the largest. The others are padding.
+pub(crate) fn live_keys(mask: &[f32]) -> impl Iterator<Item = usize> + '_ {
+    let top = mask.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    (0..mask.len()).filter(move |&j| !(mask[j] < top - MASKED))
+}
 
 /// `out = softmax(q k^T * scale + mask) v` for every text and head.
 ///
@@ -159,9 +166,8 @@ fn attend_portable<M: MulAdd>(
     for b in 0..batch {
         let row = |t: usize| (b * seq + t) * e;
         let m = &mask[b * seq..(b + 1) * seq];
-        let top = m.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         s.keys.clear();
-        s.keys.extend((0..seq).filter(|&j| !(m[j] < top - MASKED)));
+        s.keys.extend(live_keys(m));
         let lp = padded(s.keys.len());
         s.bias.clear();
         s.bias.extend(s.keys.iter().map(|&j| m[j]));

@@ -14,7 +14,7 @@ use tract_onnx::tract_hir::internal::*;
 
 pub(crate) use fuse::fuse_attention;
 // The training op (`crate::train::ops`) runs the same forward arithmetic.
-pub(crate) use kernel::{attend, exp_nonpositive, Dims, MASKED};
+pub(crate) use kernel::{attend, exp_nonpositive, live_keys, Dims};
 
 /// tract-onnx, able to read the fused attention nodes [`fuse_attention`] writes.
 pub(crate) fn framework() -> tract_onnx::Onnx {

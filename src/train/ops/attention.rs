@@ -17,7 +17,7 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::{read, values};
-use crate::encode::attention::{attend, exp_nonpositive, Dims, MASKED};
+use crate::encode::attention::{attend, exp_nonpositive, live_keys, Dims};
 
 struct Attention {
     dims: Dims,
@@ -120,8 +120,7 @@ unsafe fn backward_avx2(t: &Text, dims: Dims, scale: f32, dq: &mut [f32], dk: &m
 fn backward_body(t: &Text, dims: Dims, scale: f32, dq: &mut [f32], dk: &mut [f32], dv: &mut [f32]) {
     let Dims { seq, heads, head_dim: d, .. } = dims;
     let e = dims.hidden();
-    let top = t.bias.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let keys: Vec<usize> = (0..seq).filter(|&j| !(t.bias[j] < top - MASKED)).collect();
+    let keys: Vec<usize> = live_keys(t.bias).collect();
     let n = keys.len();
     // Per head, K and V transposed (`[d, n]`): a query row's scores, and its output
     // gradient's products with the values, are then `d` vectorised sweeps over the keys

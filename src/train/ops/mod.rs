@@ -12,8 +12,8 @@
 //! - [`attention`]: scaled, masked multi-head attention straight from the `[tokens, hidden]`
 //!   projections, forward by the inference kernel ([`crate::encode::attention`]).
 //!
-//! The composed versions stay in [`crate::train::bert`] as the reference the tests compare
-//! each op and its gradients against.
+//! The tests compare each op and its gradients against the same arithmetic composed from
+//! candle's differentiable ops (the trainer's code before these ops).
 
 mod attention;
 mod bias;
@@ -38,7 +38,7 @@ fn values<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> candle_core
 
 /// The f32 values of a tensor, borrowed from its storage when it is a contiguous CPU tensor
 /// (the gradients and inputs a backward pass reads), copied otherwise.
-struct Values<'a> {
+pub(super) struct Values<'a> {
     storage: Option<StorageRef<'a>>,
     range: std::ops::Range<usize>,
     copy: Vec<f32>,
@@ -56,7 +56,7 @@ impl std::ops::Deref for Values<'_> {
 }
 
 /// Reads `t`'s values ([`Values`]).
-fn read(t: &Tensor) -> candle_core::Result<Values<'_>> {
+pub(super) fn read(t: &Tensor) -> candle_core::Result<Values<'_>> {
     let (storage, layout) = t.storage_and_layout();
     if let (Storage::Cpu(CpuStorage::F32(_)), Some((start, end))) = (&*storage, layout.contiguous_offsets()) {
         return Ok(Values { storage: Some(storage), range: start..end, copy: Vec::new() });
