@@ -83,6 +83,28 @@ fn soname_carries_the_abi_version() {
     assert!(lib.windows(soname.len()).any(|w| w == soname.as_bytes()), "no SONAME {soname:?}");
 }
 
+/// With default features the library needs no system library beyond the C runtime (no
+/// libtesseract, libleptonica, OpenMP or C++ runtime): its dynamic section names only these.
+#[cfg(not(feature = "tesseract"))]
+#[test]
+fn the_default_build_needs_only_the_c_runtime() {
+    const C_RUNTIME: [&str; 7] =
+        ["libc.so.6", "libm.so.6", "libgcc_s.so.1", "libpthread.so.0", "libdl.so.2", "librt.so.1", "ld-linux-x86-64.so.2"];
+    let lib = std::fs::read(ffi_support::shared_library()).unwrap();
+    // DT_NEEDED names sit in the dynamic string table as NUL-terminated `lib*.so*` strings;
+    // every such string of the file is a superset of them.
+    let needed: Vec<String> = lib
+        .split(|&b| b == 0)
+        .filter_map(|s| std::str::from_utf8(s).ok())
+        .filter(|s| s.starts_with("lib") && s.contains(".so.") && !s.contains(' ') && s.len() < 64)
+        .map(String::from)
+        .collect();
+    assert!(needed.iter().any(|n| n == "libc.so.6"), "no libc.so.6 among {needed:?}");
+    let extra: Vec<&String> =
+        needed.iter().filter(|n| !C_RUNTIME.contains(&n.as_str()) && !n.starts_with("libopinio.so")).collect();
+    assert!(extra.is_empty(), "the default build links {extra:?} besides the C runtime");
+}
+
 /// Installs the library into a temporary prefix with bindings/c/install.sh and returns the
 /// prefix and the compiler flags pkg-config gives for it.
 fn install() -> (tempfile::TempDir, Vec<String>) {

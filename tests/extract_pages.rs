@@ -1,5 +1,6 @@
 //! Page sources end to end: born-digital PDFs read from their text layer, scans (PDF, PNG,
-//! JPEG, multi-page TIFF) read by Tesseract, hostile files refused, annotated pages drawn.
+//! JPEG, multi-page TIFF) read by the default OCR engine (PP-OCRv5 in-process; Tesseract too
+//! with the feature `tesseract`), hostile files refused, annotated pages drawn.
 //!
 //! Every document is made here (`extract_support`): a synthetic invoice written as a PDF with
 //! the standard Helvetica font, rendered by hayro where a scan is needed.
@@ -212,7 +213,7 @@ fn zero_size_and_broken_images_are_refused() {
 }
 
 #[test]
-fn a_rendered_invoice_png_is_read_end_to_end_by_tesseract() {
+fn a_rendered_invoice_png_is_read_end_to_end() {
     let scan = render(&invoice_pdf(), 0, 300.0);
     let pages = read_bytes("invoice.png", &png(&scan)).unwrap();
     let page = &pages[0];
@@ -225,6 +226,31 @@ fn a_rendered_invoice_png_is_read_end_to_end_by_tesseract() {
     assert!(total.bbox.y0 < 1467.0 && total.bbox.y1 > 1440.0, "{:?}", total.bbox);
     assert!(total.confidence > 0.8 && total.confidence <= 1.0);
     assert!(page.raster.is_some());
+}
+
+/// The opt-in engine reads the same scan, with its word boxes in pixels too.
+#[cfg(feature = "tesseract")]
+#[test]
+fn the_tesseract_engine_reads_the_invoice_when_built_in() {
+    let scan = render(&invoice_pdf(), 0, 300.0);
+    let mut options = ReadOptions::default();
+    options.engine = opinio::extract::OcrEngine::Tesseract;
+    let page = read_bytes_with("invoice.png", &png(&scan), &options).unwrap().remove(0);
+    assert_ocr_found(&page, OCR_KEYS);
+    let total = word(&page, "Total");
+    assert!((total.bbox.x0 - 250.0).abs() < 15.0, "{:?}", total.bbox);
+}
+
+/// Without the feature, asking for Tesseract is a clear error naming it.
+#[cfg(not(feature = "tesseract"))]
+#[test]
+fn the_tesseract_engine_without_the_feature_is_a_clear_error() {
+    let scan = render(&invoice_pdf(), 0, 50.0);
+    let mut options = ReadOptions::default();
+    options.engine = opinio::extract::OcrEngine::Tesseract;
+    let err = read_bytes_with("invoice.png", &png(&scan), &options).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    assert!(err.message().contains("feature `tesseract`"), "{err}");
 }
 
 #[test]

@@ -127,9 +127,25 @@ enum Command {
     /// Read documents' words as NAME.words.json does (text layer or OCR): {"pages": [...]},
     /// one object per line and file, to annotate or to see what OCR read.
     Read {
+        /// Read as this extraction model reads (its OCR engine, languages and layout).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// The OCR engine: ppocr (default, in-process) or tesseract (needs the cargo
+        /// feature `tesseract`); overrides the model's.
+        #[arg(long)]
+        engine: Option<opinio::extract::OcrEngine>,
         /// PDFs or images (JPEG, PNG, TIFF, WEBP).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Write one self-contained HTML report of an analysis or extraction response:
+    /// {"out", "kind", "documents"}.
+    Report {
+        /// The response, as `analyze` or `extract` wrote it (JSON or JSON lines; `-`: stdin).
+        input: PathBuf,
+        /// The HTML file to write.
+        #[arg(short, long)]
+        out: PathBuf,
     },
     /// Learn an extraction model from annotated documents (NAME.words.json + NAME.answers.json).
     LearnFields {
@@ -297,10 +313,17 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             write_value(out, &extractor.extract_paths(&files, &options)?)?;
             Ok(None)
         }
-        Command::Read { files } => {
+        Command::Read { model, engine, files } => {
+            let mut options = match model {
+                Some(dir) => ExtractionModel::load(&dir)?.read_options(),
+                None => opinio::extract::ReadOptions::default(),
+            };
+            if let Some(engine) = engine {
+                options.engine = engine;
+            }
             let mut out = out;
             for file in &files {
-                let pages = opinio::extract::pages::read_path(file)?;
+                let pages = opinio::extract::pages::read_path_with(file, &options)?;
                 write_value(&mut out, &opinio::extract::pages::words_json(&pages))?;
             }
             Ok(None)
@@ -377,6 +400,15 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 "score": opinio::evaluate::headline(&metrics), "metrics": metrics, "issues": issues,
             });
             write_value(out, &value)?;
+            Ok(None)
+        }
+        Command::Report { input, out: path } => {
+            let value = opinio::report::read(&input, &Limits::default())?;
+            let html = opinio::report::render(&value).map_err(|e| e.with_path(&input))?;
+            std::fs::write(&path, html).map_err(|e| Error::from(e).with_path(&path))?;
+            let kind = opinio::report::Kind::of(&value).map(|k| k.as_str());
+            let documents = value["documents"].as_array().map_or(0, Vec::len);
+            write_value(out, &json!({"out": path, "kind": kind, "documents": documents}))?;
             Ok(None)
         }
         Command::Preview { rows, file } => {

@@ -3,7 +3,8 @@
 //! The pipeline runs in a fixed order, each stage its own module, composed by the thin
 //! [`Extractor`]:
 //!
-//! 1. a page source turns a file into [`Page`]s of positioned words ([`pages`]);
+//! 1. a page source turns a file into [`Page`]s of positioned words ([`pages`]), scans read
+//!    by an OCR engine ([`ocr`]);
 //! 2. words become lines ([`layout`]);
 //! 3. every value of each field's type is a candidate ([`fields`]), converted to its
 //!    canonical form (ISO dates, decimal amounts, ISO 4217 codes, compact IBANs);
@@ -21,6 +22,7 @@ pub mod layout;
 pub mod learn;
 pub mod matcher;
 pub mod model;
+pub mod ocr;
 pub mod page;
 pub mod pages;
 pub mod response;
@@ -30,5 +32,6 @@ pub use extractor::{ExtractOptions, Extractor};
 pub use model::ExtractionModel;
 pub use draw::{annotate, Mark};
 pub use page::{BBox, Page, PageOrigin, Word};
-pub use pages::{PageLayout, ReadOptions};
+pub use ocr::{OcrEngine, PageLayout};
+pub use pages::ReadOptions;
 pub use response::{DocumentResult, ExtractionResponse};

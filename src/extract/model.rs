@@ -31,9 +31,13 @@ pub struct ExtractionModel {
     /// How many annotated documents the weights were learned from (0: priors only).
     #[serde(default)]
     pub learned_from: usize,
-    /// The languages Tesseract reads scans in, most likely first (`["en"]`); empty: the
-    /// page reader's default, English and German. Fewer languages read faster and confuse
-    /// fewer letters.
+    /// The OCR engine that reads scans: `"ppocr"` (the default, in-process) or
+    /// `"tesseract"` (needs opinio built with the cargo feature `tesseract`).
+    #[serde(default, skip_serializing_if = "is_default_engine")]
+    pub ocr_engine: crate::extract::OcrEngine,
+    /// The languages on scans, most likely first (`["en"]`); empty: the page reader's
+    /// default, English and German. Tesseract reads fewer languages faster and confuses
+    /// fewer letters; Arabic needs the Tesseract engine.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ocr_languages: Vec<crate::Language>,
     /// How Tesseract finds the text on scans: `"auto"` (the default: invoices, letters,
@@ -42,19 +46,24 @@ pub struct ExtractionModel {
     pub ocr_layout: crate::extract::PageLayout,
 }
 
+fn is_default_engine(engine: &crate::extract::OcrEngine) -> bool {
+    *engine == crate::extract::OcrEngine::default()
+}
+
 fn is_auto(layout: &crate::extract::PageLayout) -> bool {
     *layout == crate::extract::PageLayout::Auto
 }
 
 impl ExtractionModel {
     /// How documents are read for this model: the default page options with its OCR
-    /// languages and layout.
+    /// engine, languages and layout.
     pub fn read_options(&self) -> crate::extract::ReadOptions {
         let mut options = crate::extract::ReadOptions::default();
         if !self.ocr_languages.is_empty() {
             options.languages = self.ocr_languages.clone();
         }
         options.layout = self.ocr_layout;
+        options.engine = self.ocr_engine;
         options
     }
 }
@@ -229,5 +238,11 @@ mod tests {
         let receipts = r#"{"name": "m", "ocr_layout": "single_block", "fields": [{"label": "total", "type": "amount"}]}"#;
         let m = ExtractionModel::from_json(receipts.as_bytes()).unwrap();
         assert_eq!(m.read_options().layout, crate::extract::PageLayout::SingleBlock);
+        assert_eq!(m.read_options().engine, crate::extract::OcrEngine::PpOcr);
+        let tesseract = r#"{"name": "m", "ocr_engine": "tesseract", "fields": [{"label": "total", "type": "amount"}]}"#;
+        let m = ExtractionModel::from_json(tesseract.as_bytes()).unwrap();
+        assert_eq!(m.read_options().engine, crate::extract::OcrEngine::Tesseract);
+        let unknown = r#"{"name": "m", "ocr_engine": "abbyy", "fields": [{"label": "total", "type": "amount"}]}"#;
+        assert!(ExtractionModel::from_json(unknown.as_bytes()).unwrap_err().message().contains("unknown variant"));
     }
 }

@@ -1,4 +1,5 @@
-//! Optical character recognition with Tesseract (libtesseract, through tesseract-plumbing).
+//! The Tesseract engine (libtesseract, through tesseract-plumbing), behind the cargo feature
+//! `tesseract`: for scripts PP-OCRv5's alphabet lacks (Arabic) and for users who prefer it.
 //!
 //! Three choices decide quality and speed, each measured on 300-dpi A4 scans:
 //! - page segmentation mode 3 (automatic layout analysis) by default: the library's default
@@ -24,11 +25,9 @@ use image::GrayImage;
 use tesseract_plumbing::tesseract_sys;
 use tesseract_plumbing::TessBaseApi;
 
+use super::{PageLayout, DEFAULT_TESSDATA};
 use crate::extract::{BBox, Word};
 use crate::{Error, ErrorKind, Language, Result};
-
-/// Where Debian's `tesseract-ocr-*` packages put the language models.
-pub const DEFAULT_TESSDATA: &str = "/usr/share/tesseract-ocr/5/tessdata";
 
 /// What Tesseract is asked to read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,20 +38,6 @@ pub(crate) struct OcrSettings {
     pub tessdata: PathBuf,
     /// How Tesseract finds the text blocks.
     pub layout: PageLayout,
-}
-
-/// How Tesseract finds the text on a page (its page segmentation mode).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PageLayout {
-    /// Automatic layout analysis (mode 3): columns, headings and blocks of any size. For
-    /// invoices, letters, forms; the default.
-    #[default]
-    Auto,
-    /// One block of lines (mode 6): for single-column documents such as till receipts, where
-    /// automatic analysis drops or splits lines. Measured on 40 SROIE receipts: the right
-    /// total is in the reading for 35 instead of 27, the right address for 15 instead of 13.
-    SingleBlock,
 }
 
 impl OcrSettings {
@@ -66,8 +51,22 @@ impl OcrSettings {
     }
 
     /// The settings `options` ask for.
-    pub fn for_options(options: &super::ReadOptions) -> Result<Self> {
+    pub fn for_options(options: &crate::extract::ReadOptions) -> Result<Self> {
         Ok(OcrSettings { layout: options.layout, ..OcrSettings::new(&options.languages, options.tessdata.as_deref())? })
+    }
+}
+
+impl super::Reader for OcrSettings {
+    fn read(&self, page: &super::PageImage<'_>, pass: super::Pass) -> Result<Vec<Word>> {
+        let binarize = match pass {
+            super::Pass::First => Binarize::Global,
+            super::Pass::Second => Binarize::Adaptive,
+        };
+        recognise(page.gray, page.ppi, binarize, self)
+    }
+
+    fn has_second_pass(&self) -> bool {
+        true
     }
 }
 

@@ -10,15 +10,15 @@
 //! | TIFF (every page) | the tiff crate ([`tiff_pages`]) | OCR |
 //! | `*.words.json` | [`words_json`] | another OCR engine |
 //!
-//! OCR is Tesseract ([`ocr`]) after a small-angle deskew ([`deskew`]) and a contrast stretch
-//! ([`contrast`]), with quarter turns tried
-//! when a page reads unclearly ([`orient`]); scanned pages are spread
-//! over opinio's threads ([`crate::parallel`]).
+//! OCR is an engine of [`crate::extract::ocr`] (PP-OCRv5 in-process by default, Tesseract
+//! with the cargo feature `tesseract`) after a small-angle deskew ([`deskew`]) and, for
+//! Tesseract, a contrast stretch ([`contrast`]), with quarter turns tried when a page reads
+//! unclearly ([`orient`]); scanned pages are spread over opinio's threads
+//! ([`crate::parallel`]).
 
 mod contrast;
 mod deskew;
 mod orient;
-mod ocr;
 mod pdf;
 mod pdf_text;
 mod raster;
@@ -32,20 +32,31 @@ use std::path::{Path, PathBuf};
 
 use image::ImageFormat;
 
-pub use ocr::{PageLayout, DEFAULT_TESSDATA};
+pub use crate::extract::ocr::{OcrEngine, PageLayout, DEFAULT_TESSDATA};
 pub use words_json::to_json as words_json;
 
-use crate::extract::{Page, Word};
+use crate::extract::{ocr, Page, Word};
 use crate::{Error, ErrorKind, Language, Result};
 
 /// How pages are read. `ReadOptions::default()` suits invoices and receipts in English and
-/// German; add [`Language::Ar`] for Arabic documents.
+/// German; Arabic documents need [`OcrEngine::Tesseract`] with [`Language::Ar`].
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReadOptions {
-    /// The languages Tesseract reads, in order of likelihood (each needs its
-    /// `tesseract-ocr-<lang>` data). Default: English and German.
+    /// The OCR engine (default [`OcrEngine::PpOcr`], in-process).
+    pub engine: OcrEngine,
+    /// The languages on the pages, in order of likelihood. Default: English and German.
+    /// Tesseract reads these (each needs its `tesseract-ocr-<lang>` data); PP-OCRv5 reads
+    /// every Latin script and refuses Arabic.
     pub languages: Vec<Language>,
+    /// The folder of PP-OCRv5's networks; default [`ocr::default_ppocr_dir`].
+    pub ocr_models: Option<PathBuf>,
+    /// PP-OCR detects text on the page scaled so that its longer side is at most this many
+    /// pixels (default 960, PaddleOCR's for documents).
+    pub ocr_max_side: u32,
+    /// PP-OCR runs its 0°/180° line classifier and turns lines it finds upside down
+    /// (default off: whole pages scanned upside down are turned by the scan stage).
+    pub classify_lines: bool,
     /// Where Tesseract's `<lang>.traineddata` files are; default `TESSDATA_PREFIX`, else
     /// [`DEFAULT_TESSDATA`].
     pub tessdata: Option<PathBuf>,
@@ -65,7 +76,11 @@ pub struct ReadOptions {
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
+            engine: OcrEngine::PpOcr,
             languages: vec![Language::En, Language::De],
+            ocr_models: None,
+            ocr_max_side: 960,
+            classify_lines: false,
             tessdata: None,
             ocr_dpi: 300.0,
             deskew: true,
@@ -202,12 +217,13 @@ pub fn read_bytes_with(name: &str, bytes: &[u8], options: &ReadOptions) -> Resul
     }
 }
 
-/// Tesseract alone on a grey image scanned at `ppi` (estimated when `None`), with the
-/// options' languages: no decoding, no deskew; boxes in pixels. For callers that hold the
-/// pixels already, and to measure what opinio adds around the OCR (`benches/extract.rs`).
-pub fn ocr_image(image: &image::GrayImage, ppi: Option<u32>, options: &ReadOptions) -> Result<Vec<Word>> {
-    let settings = ocr::OcrSettings::for_options(options)?;
-    ocr::recognise(image, ppi, ocr::Binarize::Global, &settings)
+/// The options' OCR engine alone on an image scanned at `ppi` (estimated when `None`): no
+/// decoding, no deskew, no turns; boxes in pixels. For callers that hold the pixels already,
+/// and to measure what opinio adds around the OCR (`benches/extract.rs`).
+pub fn ocr_image(image: &image::RgbImage, ppi: Option<u32>, options: &ReadOptions) -> Result<Vec<Word>> {
+    let reader = ocr::reader(options)?;
+    let gray = image::imageops::grayscale(image);
+    reader.read(&ocr::PageImage { rgb: image, gray: &gray, ppi }, ocr::Pass::First)
 }
 
 fn image_scan(index: usize, raster: image::RgbImage) -> scan::Scan {

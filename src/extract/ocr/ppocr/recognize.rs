@@ -1,0 +1,148 @@
+//! Line recognition: crops scaled to the recogniser's height of 48 pixels, batched with
+//! crops of similar width (so that little of each batch is padding), run on opinio's
+//! workers, and CTC-decoded with each character's frame.
+//!
+//! Also the orientation classifier, which shares the preprocessing: a line it finds
+//! upside down (180°) with confidence is turned before it is read.
+
+use image::imageops::{self, FilterType};
+use image::RgbImage;
+
+use super::crop::Crop;
+use super::ctc::{self, Decoded};
+use super::net::{Batch, Net};
+use crate::{Error, ErrorKind, Result};
+
+/// The recogniser's and classifier's input height.
+pub(crate) const HEIGHT: usize = 48;
+/// A batch is padded to at least this width (PaddleOCR's 320).
+const MIN_WIDTH: usize = 320;
+/// Batch widths are rounded up to a multiple of this, so that a few recogniser plans serve
+/// every line (each width has its own plan, see `net`).
+const WIDTH_STEP: usize = 64;
+/// Crops are scaled to at most this width: a line longer than 66 heights is squeezed.
+const MAX_WIDTH: usize = 3200;
+/// Lines per recogniser run (PaddleOCR's default).
+pub(crate) const BATCH: usize = 6;
+/// The classifier's input width.
+const CLS_WIDTH: usize = 192;
+/// The classifier turns a line only when this sure it is upside down (PaddleOCR's 0.9).
+const CLS_SURE: f32 = 0.9;
+
+/// Width of `image` scaled to height 48, at most `cap`.
+fn scaled_width(image: &RgbImage, cap: usize) -> usize {
+    let ratio = image.width() as f32 / image.height().max(1) as f32;
+    ((HEIGHT as f32 * ratio).ceil() as usize).clamp(1, cap)
+}
+
+/// Crops scaled to height 48 and normalised to `[-1, 1]` (BGR), each left-aligned in a
+/// batch `width` wide, zero-padded.
+fn batch(images: &[&RgbImage], width: usize, cap: usize) -> (Batch, Vec<usize>) {
+    let plane = HEIGHT * width;
+    let mut data = vec![0f32; images.len() * 3 * plane];
+    let mut widths = Vec::with_capacity(images.len());
+    for (n, image) in images.iter().enumerate() {
+        let w = scaled_width(image, cap).min(width);
+        widths.push(w);
+        let scaled = imageops::resize(*image, w as u32, HEIGHT as u32, FilterType::Triangle);
+        let base = n * 3 * plane;
+        for (x, y, pixel) in scaled.enumerate_pixels() {
+            let at = y as usize * width + x as usize;
+            for (c, &value) in [pixel[2], pixel[1], pixel[0]].iter().enumerate() {
+                data[base + c * plane + at] = f32::from(value) / 127.5 - 1.0;
+            }
+        }
+    }
+    (Batch { batch: images.len(), height: HEIGHT, width, data }, widths)
+}
+
+/// Reads every crop; the result is in the crops' order.
+pub(crate) fn recognize(net: &Net, alphabet: &[String], crops: &[Crop]) -> Result<Vec<Decoded>> {
+    // Crops sorted by aspect ratio, then cut into batches of neighbours.
+    let mut order: Vec<usize> = (0..crops.len()).collect();
+    let ratio = |i: usize| crops[i].image.width() as f32 / crops[i].image.height().max(1) as f32;
+    order.sort_by(|&a, &b| ratio(a).total_cmp(&ratio(b)));
+    let batches: Vec<&[usize]> = order.chunks(BATCH).collect();
+    let read = crate::parallel::try_map(&batches, |members| read_batch(net, alphabet, crops, members))?;
+    let mut out: Vec<Option<Decoded>> = vec![None; crops.len()];
+    for (members, lines) in batches.iter().zip(read) {
+        for (&i, line) in members.iter().zip(lines) {
+            out[i] = Some(line);
+        }
+    }
+    out.into_iter()
+        .map(|line| line.ok_or_else(|| Error::new(ErrorKind::Internal, "a text line was not read")))
+        .collect()
+}
+
+fn read_batch(net: &Net, alphabet: &[String], crops: &[Crop], members: &[usize]) -> Result<Vec<Decoded>> {
+    let images: Vec<&RgbImage> = members.iter().map(|&i| &crops[i].image).collect();
+    let widest = images.iter().map(|image| scaled_width(image, MAX_WIDTH)).max().unwrap_or(1);
+    let width = widest.max(MIN_WIDTH).next_multiple_of(WIDTH_STEP);
+    let (input, widths) = batch(&images, width, MAX_WIDTH);
+    let out = net.run(input)?;
+    let (n, frames, classes) = match out.shape[..] {
+        [n, t, c] if n == members.len() && c == alphabet.len() + 1 => (n, t, c),
+        _ => {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "text recogniser gave {:?}, expected [{}, frames, {}] (its alphabet plus the blank)",
+                    out.shape,
+                    members.len(),
+                    alphabet.len() + 1
+                ),
+            ))
+        }
+    };
+    let mut lines = Vec::with_capacity(n);
+    for (line, &w) in out.values.chunks_exact(frames * classes).zip(&widths) {
+        let best: Vec<(usize, f32)> = line
+            .chunks_exact(classes)
+            .map(|p| p.iter().copied().enumerate().fold((0, f32::MIN), |b, (i, v)| if v > b.1 { (i, v) } else { b }))
+            .collect();
+        let content = (w * frames).div_ceil(width);
+        lines.push(ctc::decode(&best, alphabet, content));
+    }
+    Ok(lines)
+}
+
+/// Turns the crops the classifier finds upside down.
+pub(crate) fn orient(net: &Net, crops: Vec<Crop>) -> Result<Vec<Crop>> {
+    let chunks: Vec<&[Crop]> = crops.chunks(BATCH).collect();
+    let flips = crate::parallel::try_map(&chunks, |chunk| {
+        // Always a full batch (the classifier plans for a known batch size; see `net`).
+        let mut images: Vec<&RgbImage> = chunk.iter().map(|c| &c.image).collect();
+        images.resize(BATCH, &chunk[0].image);
+        let (input, _) = batch(&images, CLS_WIDTH, CLS_WIDTH);
+        let out = net.run(input)?;
+        if out.shape != [BATCH, 2] {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("orientation classifier gave {:?}, expected [{BATCH}, 2]", out.shape),
+            ));
+        }
+        Ok(out.values.chunks_exact(2).take(chunk.len()).map(|p| p[1] > p[0] && p[1] >= CLS_SURE).collect::<Vec<bool>>())
+    })?;
+    Ok(crops.into_iter().zip(flips.into_iter().flatten()).map(|(c, flip)| if flip { c.turned_half() } else { c }).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crops_are_scaled_to_48_high_and_padded() {
+        let wide = RgbImage::from_pixel(200, 20, image::Rgb([255, 255, 255]));
+        let narrow = RgbImage::from_pixel(10, 20, image::Rgb([0, 0, 0]));
+        let (b, widths) = batch(&[&wide, &narrow], 480, MAX_WIDTH);
+        assert_eq!((b.batch, b.height, b.width), (2, 48, 480));
+        assert_eq!(widths, vec![480, 24]);
+        // White is 1, black -1, padding 0.
+        assert_eq!(b.data[0], 1.0);
+        let second = 3 * 48 * 480;
+        assert_eq!(b.data[second], -1.0);
+        assert_eq!(b.data[second + 30], 0.0);
+        assert_eq!(scaled_width(&RgbImage::new(10_000, 10), MAX_WIDTH), MAX_WIDTH);
+    }
+}
