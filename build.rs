@@ -7,11 +7,12 @@
 //! unaffected. Keep the number equal to `OPINIO_ABI_VERSION` (tests/c_abi.rs checks it).
 //!
 //! The outside tools: the binding tests run Mono, a JDK with JNA and JUnit 4, pytest, a C
-//! compiler and valgrind (docs/testing.md lists which test needs what). libtest cannot skip
-//! a test at run time, so each tool found here sets a cfg, `opinio_has_<tool>`, and a test
-//! whose tool is missing is `#[ignore]`d with the command that installs it: `cargo test`
-//! passes and counts it as ignored, not passed. `OPINIO_REQUIRE_ALL=1` (set by .ci/run)
-//! sets every cfg without looking, so a missing tool fails its test instead.
+//! compiler and valgrind, the report tests a headless Chromium (docs/testing.md lists which
+//! test needs what). libtest cannot skip a test at run time, so each tool found here sets a
+//! cfg, `opinio_has_<tool>`, and a test whose tool is missing is `#[ignore]`d with the
+//! command that installs it: `cargo test` passes and counts it as ignored, not passed.
+//! `OPINIO_REQUIRE_ALL=1` (set by .ci/run) sets every cfg without looking, so a missing tool
+//! fails its test instead.
 //!
 //! Cargo re-runs this script (and so rebuilds the library) when `OPINIO_REQUIRE_ALL`,
 //! `PATH`, `CC`, `OPINIO_PYTHON` or `PYENV_VERSION` changes, or when something is installed
@@ -27,12 +28,13 @@ use std::process::Command;
 const ABI_VERSION: u32 = 0;
 
 /// The cfgs the tests read, with the tools each stands for.
-const TOOLS: [(&str, &str); 5] = [
+const TOOLS: [(&str, &str); 6] = [
     ("opinio_has_mono", "mcs and mono"),
     ("opinio_has_java", "javac, java and /usr/share/java/{jna,junit4,hamcrest}.jar"),
     ("opinio_has_pytest", "python3 (or $OPINIO_PYTHON) with pytest"),
     ("opinio_has_cc", "a C compiler ($CC or cc) and pkg-config"),
     ("opinio_has_valgrind", "valgrind"),
+    ("opinio_has_chromium", "chromium (/usr/bin/chromium or on PATH)"),
 ];
 
 /// Debian's jars for the Java binding's tests (tests/java_binding.rs lists the same).
@@ -91,6 +93,7 @@ fn outside_tools() {
         pytest,
         on_path(&cc) && on_path("pkg-config"),
         on_path("valgrind"),
+        on_path("chromium") || Path::new("/usr/bin/chromium").is_file(),
     ];
     for ((cfg, _), found) in TOOLS.iter().zip(found) {
         if found {

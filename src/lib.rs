@@ -24,6 +24,7 @@
 //! - [`model`]: model folders ([`Model`]): manifest, head weights, encoder reference.
 //! - [`analysis`]: ad-hoc ([`Model::analyze`]) and streaming batch analysis with progress.
 //! - [`schema`]: the Studio's JSON shapes (documents, segments, tags, models, analyses).
+//! - [`report`]: a self-contained HTML report of an analysis or an extraction.
 //! - [`Language`]: the supported languages and their detection.
 //! - [`Error`]: one error type whose [`ErrorKind`] says what went wrong and whose context
 //!   names the file and line.
@@ -50,6 +51,7 @@ pub mod language;
 pub mod limits;
 pub mod model;
 pub mod parallel;
+pub mod report;
 pub mod rng;
 pub mod schema;
 pub mod segment;
