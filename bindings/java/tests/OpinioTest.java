@@ -1,15 +1,20 @@
-// The Java binding's tests (JUnit 4), run by tests/java_binding.rs:
-//   java -Djna.library.path=DIR -Dopinio.repo=REPO -cp jna.jar:junit4.jar:hamcrest.jar:CLASSES \
-//       org.junit.runner.JUnitCore OpinioTest
-// JUnitCore exits 1 when a test fails.
+// The Java binding's tests (JUnit 4), run by tests/java_binding.rs against opinio.jar
+// (bindings/java/build-jar.sh), which carries libopinio.so, with nothing else but JNA:
+//   java -Dopinio.repo=REPO -Dopinio.bundled=BUILT_LIB \
+//       -cp jna.jar:junit4.jar:hamcrest.jar:opinio.jar:TEST_CLASSES org.junit.runner.JUnitCore OpinioTest
+// (or with -Djna.library.path=DIR and the classes instead of the JAR). JUnitCore exits 1 when a
+// test fails.
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import java.io.File;
 import java.io.IOException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,11 +25,13 @@ import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.sun.jna.NativeLibrary;
 import opinio.Extractor;
 import opinio.Model;
 import opinio.Opinio;
 import opinio.OpinioException;
 import org.junit.AfterClass;
+import org.junit.Assume;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
@@ -61,6 +68,19 @@ public class OpinioTest {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < n; i++) sb.append("{\"id\": ").append(i).append(", \"text\": \"Review ").append(i).append(": lovely food.\"}\n");
         return Files.writeString(path, sb);
+    }
+
+    /** With -Dopinio.bundled=BUILT_LIB: the library came out of the JAR, not from BUILT_LIB's folder. */
+    @Test
+    public void libraryComesFromTheJar() {
+        String built = System.getProperty("opinio.bundled");
+        Assume.assumeTrue(built != null);
+        URL resource = Opinio.class.getClassLoader().getResource("linux-x86-64/libopinio.so");
+        assertTrue("no linux-x86-64/libopinio.so on the classpath", resource != null);
+        assertEquals("jar", resource.getProtocol());
+        File loaded = NativeLibrary.getInstance("opinio").getFile();
+        assertNotEquals(new File(built).getAbsoluteFile(), loaded.getAbsoluteFile());
+        assertNull(System.getProperty("jna.library.path"));
     }
 
     @Test

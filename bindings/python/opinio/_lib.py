@@ -47,15 +47,20 @@ _SIGNATURES = {
 
 
 def _candidates():
-    """Where libopinio may be, in order: $OPINIO_LIB (a file or a folder), this
-    repository's release build, then the system's library path."""
+    """Where libopinio may be, in order: $OPINIO_LIB (a file or a folder; when set, nothing
+    else is tried), the copy installed with this package (the wheel puts it next to this
+    file), this repository's release build (a checkout or an editable install), then the
+    system's library path."""
     env = os.environ.get("OPINIO_LIB")
     if env:
         path = Path(env)
         yield path / "libopinio.so" if path.is_dir() else path
         return
-    repo = Path(__file__).resolve().parents[3]
-    yield repo / "target" / "release" / "libopinio.so"
+    here = Path(__file__).resolve().parent
+    yield here / "libopinio.so"
+    repo = here.parents[2]
+    if (repo / "Cargo.toml").is_file():
+        yield repo / "target" / "release" / "libopinio.so"
     found = ctypes.util.find_library("opinio")
     if found:
         yield Path(found)
@@ -70,7 +75,8 @@ def load():
             continue
         try:
             lib = ctypes.CDLL(str(path))
-        except OSError:
+        except OSError as e:
+            tried[-1] += " (%s)" % e
             continue
         for name, (restype, argtypes) in _SIGNATURES.items():
             fn = getattr(lib, name)
@@ -78,6 +84,7 @@ def load():
             fn.argtypes = argtypes
         return lib
     raise OSError(
-        "libopinio not found (tried: %s); build it with `cargo build --release` "
-        "or set OPINIO_LIB to the library's path" % ", ".join(tried or ["nothing"])
+        "libopinio not found (tried: %s); install the wheel (pip install ./bindings/python), "
+        "build it with `cargo build --release`, or set OPINIO_LIB to the library's path"
+        % ", ".join(tried or ["nothing"])
     )

@@ -1,19 +1,21 @@
 """The Python binding over the C ABI: run with `python3 -m pytest bindings/python/tests`
-after `cargo build --release` (or with OPINIO_LIB pointing at libopinio.so)."""
+after `cargo build --release` (or with OPINIO_LIB pointing at libopinio.so); conftest.py says
+which package is imported."""
 
 import json
+import os
 import re
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(REPO / "bindings" / "python"))
+import opinio
 
-import opinio  # noqa: E402
+REPO = Path(__file__).resolve().parents[3]
+SOURCE = REPO / "bindings" / "python"
+INSTALLED = os.environ.get("OPINIO_TEST_INSTALLED") == "1"
 
 MODEL = REPO / "models" / "restaurants-zero-shot"
 REVIEWS = ["The pasta was excellent. Our waiter was rude and slow.", "Great prices!"]
@@ -23,6 +25,18 @@ REVIEWS = ["The pasta was excellent. Our waiter was rude and slow.", "Great pric
 def model():
     with opinio.Model(MODEL) as m:
         yield m
+
+
+def test_the_library_loaded_is_the_expected_one():
+    package = Path(opinio.__file__).resolve().parent
+    loaded = Path(opinio._LIB._name).resolve()
+    if INSTALLED:
+        # The wheel's own copy, from the installed package, whatever else is around.
+        assert package != SOURCE / "opinio", "imported the checkout's package, not the installed one"
+        assert loaded == package / "libopinio.so"
+    elif os.environ.get("OPINIO_LIB"):
+        wanted = Path(os.environ["OPINIO_LIB"])
+        assert loaded == (wanted / "libopinio.so" if wanted.is_dir() else wanted).resolve()
 
 
 def test_version():
