@@ -45,9 +45,20 @@ pub struct Anchors {
 }
 
 impl Anchors {
+    /// A phrase of several words also matches written as one word (`" total qty "` also
+    /// as `" totalqty "`): OCR engines often read the space between two words as none.
     pub fn new(field: &FieldSpec) -> Anchors {
         let norm = |m: &std::collections::BTreeMap<String, Vec<String>>| -> Vec<String> {
-            m.values().flatten().map(|p| normalise(p)).filter(|p| !p.trim().is_empty()).collect()
+            let phrases: Vec<String> =
+                m.values().flatten().map(|p| normalise(p)).filter(|p| !p.trim().is_empty()).collect();
+            let joined = phrases
+                .iter()
+                .filter(|p| p.trim().contains(' '))
+                .map(|p| format!(" {} ", p.split_whitespace().collect::<String>()));
+            let mut all: Vec<String> = phrases.iter().cloned().chain(joined).collect();
+            all.sort();
+            all.dedup();
+            all
         };
         Anchors { anchors: norm(&field.anchors), exclude: norm(&field.exclude) }
     }
@@ -63,11 +74,21 @@ impl Anchors {
 }
 
 /// Lower case, letters and digits only, single spaces, padded with spaces so that
-/// `contains(" total ")` matches whole words.
+/// `contains(" total ")` matches whole words. Letters and digits that touch are split
+/// (`GST6%` is `gst 6`, `TOTAL1.36` is `total 1 36`): OCR engines often read the gap between
+/// a label and its number as none.
 fn normalise(text: &str) -> String {
     let mut out = String::from(" ");
     for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
-        out.push_str(&word.to_lowercase());
+        let mut previous: Option<bool> = None;
+        for c in word.chars() {
+            let digit = c.is_numeric();
+            if previous.is_some_and(|p| p != digit) {
+                out.push(' ');
+            }
+            previous = Some(digit);
+            out.extend(c.to_lowercase());
+        }
         out.push(' ');
     }
     out
@@ -256,8 +277,24 @@ mod tests {
     #[test]
     fn normalised_whole_words() {
         assert!(normalise("Sub-Total:").contains(" sub total "));
+        assert_eq!(normalise("GST6% TOTAL1.36"), " gst 6 total 1 36 ");
         assert_eq!(shape("RE-2024/0042"), "X-0/0");
         assert_eq!(token("Total:").as_deref(), Some("total"));
         assert_eq!(token("12.50").as_deref(), Some("0000"));
+    }
+
+    #[test]
+    fn phrases_also_match_read_as_one_word() {
+        let spec: crate::extract::model::FieldSpec = serde_json::from_str(
+            r#"{"label": "total", "type": "amount", "anchors": {"en": ["total"]}, "exclude": {"en": ["total qty"]}}"#,
+        )
+        .unwrap();
+        let anchors = Anchors::new(&spec);
+        assert_eq!(Anchors::hit(&anchors.exclude, "*Total Qty: 1.00"), 1.0);
+        assert_eq!(Anchors::hit(&anchors.exclude, "*TotalQty:1.00"), 1.0);
+        assert_eq!(Anchors::hit(&anchors.exclude, "Total: 9.00"), 0.0);
+        // One-word anchors keep whole-word matching.
+        assert_eq!(Anchors::hit(&anchors.anchors, "Subtotal 9.00"), 0.0);
+        assert_eq!(Anchors::hit(&anchors.anchors, "TOTAL 9.00"), 1.0);
     }
 }

@@ -32,6 +32,11 @@ fn month(name: &str) -> Option<u32> {
 
 struct Patterns {
     numeric: Regex,
+    /// A numeric date with the time glued on (`17/03/201721:35`): OCR engines often read
+    /// the gap between them as none. The year ends where a time `H:MM` can start.
+    glued: Regex,
+    /// The same with a month name (`21Mar201817:59`, `15Jun1808:34:31`).
+    glued_day_month: Regex,
     iso: Regex,
     day_month: Regex,
     month_day: Regex,
@@ -42,6 +47,8 @@ fn patterns() -> &'static Patterns {
     P.get_or_init(|| Patterns {
         // Built from constants: failing to compile is a bug caught by every test.
         numeric: Regex::new(r"(?:^|[^\d])(\d{1,2})([./\-])(\d{1,2})[./\-](\d{4}|\d{2})(?:$|[^\d])").expect("date pattern"),
+        glued: Regex::new(r"(?:^|[^\d])(\d{1,2})([./\-])(\d{1,2})[./\-](\d{4}|\d{2})\d{1,2}:\d{2}").expect("date pattern"),
+        glued_day_month: Regex::new(r"(?i)(?:^|[^\d\p{L}])(\d{1,2})\.?[\s\-/]*(\p{L}{3,12}\.?)[\s,\-/]*'?(\d{4}|\d{2})\d{1,2}:\d{2}").expect("date pattern"),
         iso: Regex::new(r"(?:^|[^\d])(\d{4})[./\-](\d{1,2})[./\-](\d{1,2})(?:$|[^\d])").expect("date pattern"),
         day_month: Regex::new(r"(?i)(?:^|[^\d\p{L}])(\d{1,2})(?:st|nd|rd|th|er)?\.?[\s\-/]*(\p{L}{3,12}\.?)[\s,\-/]*'?(\d{4}|\d{2})(?:$|[^\d])").expect("date pattern"),
         month_day: Regex::new(r"(?i)(?:^|[^\p{L}])(\p{L}{3,12}\.?)\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*(\d{4})(?:$|[^\d])").expect("date pattern"),
@@ -52,7 +59,7 @@ fn patterns() -> &'static Patterns {
 pub(super) fn find(text: &str) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
     let p = patterns();
-    for re in [&p.iso, &p.numeric, &p.day_month, &p.month_day] {
+    for re in [&p.iso, &p.numeric, &p.glued, &p.day_month, &p.glued_day_month, &p.month_day] {
         let mut at = 0;
         while at < text.len() {
             let Some(c) = re.captures_at(text, at) else { break };
@@ -148,6 +155,7 @@ mod tests {
             ("September 3rd, 2019", "2019-09-03"),
             ("29 Feb 2020", "2020-02-29"),
             ("15 OGOS 2018", "2018-08-15"),
+            ("21Mar2018", "2018-03-21"),
         ] {
             assert_eq!(parse_date(text).as_deref(), Some(iso), "{text}");
         }
@@ -164,6 +172,17 @@ mod tests {
         assert_eq!(&line[found[0].0..found[0].1], "25/01/2018");
         let line = "ORD #18 -REG #19-21/03/2018";
         assert_eq!(find(line).iter().map(|r| &line[r.0..r.1]).collect::<Vec<_>>(), ["21/03/2018"]);
+        for (line, date) in [
+            ("17/03/201721:35", "17/03/2017"),
+            ("ORD#18-REG#19-21/03/201819:53:23", "21/03/2018"),
+            ("07-06-1615:26", "07-06-16"),
+            ("25/01/20181:22:56PM", "25/01/2018"),
+            ("21Mar201817:59", "21Mar2018"),
+            ("15Jun1808:34:31", "15Jun18"),
+            ("Date:25Mar20189:27PM", "25Mar2018"),
+        ] {
+            assert_eq!(find(line).iter().map(|r| &line[r.0..r.1]).collect::<Vec<_>>(), [date], "{line}");
+        }
         let line = "Rechnungsdatum 25. Januar 2018";
         assert_eq!(find(line).iter().map(|r| &line[r.0..r.1]).collect::<Vec<_>>(), ["25. Januar 2018"]);
     }

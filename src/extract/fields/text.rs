@@ -73,11 +73,19 @@ pub(super) fn address(text: &str) -> Option<String> {
     let phone_chars = |w: &str| w.bytes().all(|b| b.is_ascii_digit() || b"-+()./".contains(&b));
     let digits = |w: &str| w.bytes().filter(u8::is_ascii_digit).count();
     const LABELS: [&str; 7] = ["tel", "phone", "fax", "telefon", "tél", "hp", "mobile"];
+    // "Tel", "Tel:", "Tel." and, as OCR engines often read it without the gap, a label
+    // glued to its number ("TEL03-55250588"); any tax registration label ("GST", "GSTNO:").
     let label = |w: &str| {
         let w = w.to_lowercase();
-        LABELS.iter().any(|l| {
-            w.strip_prefix(l).is_some_and(|rest| rest.is_empty() || rest.starts_with(':') || rest == ".")
-        })
+        w.starts_with("gst")
+            || LABELS.iter().any(|l| {
+                w.strip_prefix(l).is_some_and(|rest| {
+                    rest.is_empty()
+                        || rest.starts_with(':')
+                        || rest == "."
+                        || rest.starts_with(|c: char| c.is_ascii_digit() || c == '+')
+                })
+            })
     };
     // A label followed by more words ("Tel: 03-...", "Fax:03-"): the rest is not address.
     if let Some(at) = words.iter().skip(1).position(|w| label(w)).map(|p| p + 1) {
@@ -128,12 +136,28 @@ mod tests {
         );
         assert_eq!(address("NO 43-45-47G, TAMAN SEJATI").as_deref(), Some("NO 43-45-47G, TAMAN SEJATI"));
         assert_eq!(
-            address("Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam. Tel: 03- 55423228 Fax:03- 55423213").as_deref(),
+            address("Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam. Tel: 03- 55423228 Fax:03- 55423213")
+                .as_deref(),
             Some("Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam.")
         );
-        assert_eq!(address("(1097826-F) 95, Beach Road, 10300 Penang.").as_deref(), Some("95, Beach Road, 10300 Penang."));
+        assert_eq!(
+            address("(1097826-F) 95, Beach Road, 10300 Penang.").as_deref(),
+            Some("95, Beach Road, 10300 Penang.")
+        );
+        // Labels glued to their number, and a tax registration label, end the address too.
+        assert_eq!(
+            address("40000 SHAH ALAM. SELANGOR TEL03-55250588").as_deref(),
+            Some("40000 SHAH ALAM. SELANGOR")
+        );
+        assert_eq!(
+            address("47800 PETALING JAYA GSTNO:001406865408)").as_deref(),
+            Some("47800 PETALING JAYA")
+        );
         // Place names that begin like a label stay, and so does a lone "(M)".
-        assert_eq!(address("Jalan Telok Gong, Faxton (M) 42000").as_deref(), Some("Jalan Telok Gong, Faxton (M) 42000"));
+        assert_eq!(
+            address("Jalan Telok Gong, Faxton (M) 42000").as_deref(),
+            Some("Jalan Telok Gong, Faxton (M) 42000")
+        );
     }
 }
 

@@ -57,7 +57,9 @@ impl std::str::FromStr for OcrEngine {
         match s.trim().to_ascii_lowercase().as_str() {
             "ppocr" | "pp-ocr" | "pp_ocr" | "paddle" => Ok(OcrEngine::PpOcr),
             "tesseract" => Ok(OcrEngine::Tesseract),
-            other => Err(Error::invalid_argument(format!("unknown ocr engine {other:?}; use ppocr or tesseract"))),
+            other => {
+                Err(Error::invalid_argument(format!("unknown ocr engine {other:?}; use ppocr or tesseract")))
+            }
         }
     }
 }

@@ -44,7 +44,12 @@ pub(crate) struct TextBox {
 
 /// The text boxes of a page whose probability map is `map`, in reading order (top to
 /// bottom, then left to right), clipped to the `page_width` x `page_height` page.
-pub(crate) fn text_boxes(map: &ProbabilityMap, options: &DbOptions, page_width: f32, page_height: f32) -> Vec<TextBox> {
+pub(crate) fn text_boxes(
+    map: &ProbabilityMap,
+    options: &DbOptions,
+    page_width: f32,
+    page_height: f32,
+) -> Vec<TextBox> {
     let mut regions = regions(map, options.threshold);
     regions.sort_by(|a, b| b.pixels.cmp(&a.pixels));
     regions.truncate(options.max_boxes);
@@ -265,7 +270,9 @@ pub(crate) fn order_corners(mut points: [Point; 4]) -> [Point; 4] {
 /// Top to bottom by the top-left corner, then left to right among boxes whose tops are
 /// within half a line of each other.
 fn reading_order(boxes: &mut [TextBox]) {
-    boxes.sort_by(|a, b| a.corners[0].1.total_cmp(&b.corners[0].1).then(a.corners[0].0.total_cmp(&b.corners[0].0)));
+    boxes.sort_by(|a, b| {
+        a.corners[0].1.total_cmp(&b.corners[0].1).then(a.corners[0].0.total_cmp(&b.corners[0].0))
+    });
     for i in 1..boxes.len() {
         let mut j = i;
         while j > 0 {

@@ -105,7 +105,8 @@ fn bilinear(page: &RgbImage, x: f64, y: f64) -> Rgb<u8> {
     let (x0, y0) = (x.floor() as u32, y.floor() as u32);
     let (x1, y1) = ((x0 + 1).min(page.width() - 1), (y0 + 1).min(page.height() - 1));
     let (fx, fy) = (x - f64::from(x0), y - f64::from(y0));
-    let (a, b, c, d) = (page.get_pixel(x0, y0), page.get_pixel(x1, y0), page.get_pixel(x0, y1), page.get_pixel(x1, y1));
+    let (a, b, c, d) =
+        (page.get_pixel(x0, y0), page.get_pixel(x1, y0), page.get_pixel(x0, y1), page.get_pixel(x1, y1));
     Rgb(std::array::from_fn(|k| {
         let top = f64::from(a[k]) * (1.0 - fx) + f64::from(b[k]) * fx;
         let bottom = f64::from(c[k]) * (1.0 - fx) + f64::from(d[k]) * fx;
@@ -136,7 +137,11 @@ mod tests {
             let (dx, dy) = (x as f32 - 100.0, y as f32 - 60.0);
             let along = dx * c - dy * s;
             let across = dx * s + dy * c;
-            if along.abs() < 60.0 && across.abs() < 6.0 { Rgb([0, 0, 0]) } else { Rgb([255, 255, 255]) }
+            if along.abs() < 60.0 && across.abs() < 6.0 {
+                Rgb([0, 0, 0])
+            } else {
+                Rgb([255, 255, 255])
+            }
         });
         let corner = |a: f32, b: f32| (100.0 + a * c + b * s, 60.0 - a * s + b * c);
         let corners = [corner(-70.0, -12.0), corner(70.0, -12.0), corner(70.0, 12.0), corner(-70.0, 12.0)];

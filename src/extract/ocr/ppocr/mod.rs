@@ -37,8 +37,8 @@ use crate::{Error, ErrorKind, Result};
 /// The models folder's name among opinio's models.
 pub const MODELS_DIR: &str = "pp-ocrv5";
 
-/// Plans kept per network, one per input size met (see `net`).
-const PLANS: usize = 24;
+/// Detector plans kept, one per padded page size met (see `net` and `detect`).
+const DET_PLANS: usize = 6;
 
 /// Lines read with a mean character probability under this are dropped as noise
 /// (PaddleOCR's `drop_score`).
@@ -89,9 +89,9 @@ impl PpOcr {
     /// Loads `det.onnx`, `rec.onnx`, `cls.onnx` and `ppocrv5_dict.txt` from `dir`.
     pub fn load(dir: &Path) -> Result<PpOcr> {
         let alphabet = read_alphabet(&dir.join("ppocrv5_dict.txt"))?;
-        let det = Net::load(&dir.join("det.onnx"), "text detector", false, PLANS)?;
-        let rec = Net::load(&dir.join("rec.onnx"), "text recogniser", true, PLANS)?;
-        let cls = Net::load(&dir.join("cls.onnx"), "line orientation classifier", false, recognize::BATCH)?;
+        let det = Net::load(&dir.join("det.onnx"), "text detector", DET_PLANS)?;
+        let rec = Net::load(&dir.join("rec.onnx"), "text recogniser", recognize::WIDTHS.len())?;
+        let cls = Net::load(&dir.join("cls.onnx"), "line orientation classifier", 1)?;
         Ok(PpOcr { det, rec, cls, alphabet })
     }
 
@@ -121,9 +121,12 @@ impl PpOcr {
                     crop.page_point(word.end, 1.0),
                     crop.page_point(word.start, 1.0),
                 ];
-                let bbox = points.iter().skip(1).fold(BBox::new(points[0].0, points[0].1, points[0].0, points[0].1), |b, p| {
-                    b.union(&BBox::new(p.0, p.1, p.0, p.1))
-                });
+                let bbox = points
+                    .iter()
+                    .skip(1)
+                    .fold(BBox::new(points[0].0, points[0].1, points[0].0, points[0].1), |b, p| {
+                        b.union(&BBox::new(p.0, p.1, p.0, p.1))
+                    });
                 words.push(Word { text: word.text, bbox, confidence: word.confidence });
             }
         }
@@ -148,14 +151,20 @@ fn detect_on_all_cores<R>(f: impl FnOnce() -> R) -> R {
 /// read as those twins ([`half_width`]).
 fn read_alphabet(path: &Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::new(ErrorKind::Io, format!("ocr alphabet not readable ({e}); the pp-ocrv5 folder ships in opinio's models/"))
-            .with_path(path)
+        Error::new(
+            ErrorKind::Io,
+            format!("ocr alphabet not readable ({e}); the pp-ocrv5 folder ships in opinio's models/"),
+        )
+        .with_path(path)
     })?;
     let mut alphabet = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.is_empty() || line.chars().count() > 8 {
-            return Err(Error::malformed(format!("ocr alphabet line {} is not one character: {line:?}", n + 1))
-                .with_path(path));
+            return Err(Error::malformed(format!(
+                "ocr alphabet line {} is not one character: {line:?}",
+                n + 1
+            ))
+            .with_path(path));
         }
         alphabet.push(line.chars().map(half_width).collect());
     }
