@@ -149,7 +149,7 @@ fn extract_bytes_matches_extract_path() {
 /// on a grey background with uneven light and sensor noise, saved as a JPEG of quality 70.
 fn photographed_receipt() -> Vec<u8> {
     let lines = [
-        Line { x: 30.0, y: 560.0, size: 16.0, text: "KEDAI RUNCIT MAJU SDN BHD" },
+        Line { x: 20.0, y: 560.0, size: 12.0, text: "KEDAI RUNCIT MAJU SDN BHD" },
         Line { x: 38.0, y: 542.0, size: 8.0, text: "NO 12, JALAN MERANTI 3, 43000 KAJANG" },
         Line { x: 20.0, y: 510.0, size: 9.0, text: "INVOICE NO: CS-10293" },
         Line { x: 20.0, y: 496.0, size: 9.0, text: "DATE: 14/03/2018 10:42" },
