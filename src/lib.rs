@@ -38,6 +38,7 @@
 //! good ones are kept.
 
 pub mod analysis;
+mod calendar;
 pub mod correct;
 pub mod encode;
 pub mod error;

@@ -177,12 +177,9 @@ fn photographed_receipt() -> Vec<u8> {
         image::Rgb([90, 90, 95]),
     );
     // Light falling off to the right, and noise from a fixed-seed generator.
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut rng = opinio::rng::SplitMix64::new(7);
     let photo = image::RgbImage::from_fn(tilted.width(), tilted.height(), |x, y| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let noise = (seed % 25) as f32 - 12.0;
+        let noise = rng.below(25) as f32 - 12.0;
         let light = 1.0 - 0.25 * x as f32 / tilted.width() as f32;
         image::Rgb(tilted.get_pixel(x, y).0.map(|v| (f32::from(v) * light + noise).clamp(0.0, 255.0) as u8))
     });

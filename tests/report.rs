@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -255,7 +254,11 @@ fn bad_input_is_a_one_line_error() {
 fn chromium(args: &[&str], url: &str) -> String {
     let profile = tempfile::tempdir().unwrap();
     let exe = if Path::new("/usr/bin/chromium").is_file() { "/usr/bin/chromium" } else { "chromium" };
-    let mut child = Command::new(exe)
+    // coreutils' timeout ends a Chromium that hangs (exit 124); `output` reads its pipes while
+    // it runs, so a large DOM dump cannot fill a pipe and stall it.
+    let out = Command::new("timeout")
+        .arg("60")
+        .arg(exe)
         .args([
             "--headless",
             "--no-sandbox",
@@ -271,21 +274,17 @@ fn chromium(args: &[&str], url: &str) -> String {
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(args)
         .arg(url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .stdin(Stdio::null())
+        .output()
         .unwrap_or_else(|e| {
             panic!("cannot run chromium ({e}); the report tests need it: apt-get install chromium (.ci/run installs it)")
         });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("chromium did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().unwrap();
+    assert_ne!(out.status.code(), Some(124), "chromium did not finish within 60 s");
+    assert_ne!(
+        out.status.code(),
+        Some(127),
+        "chromium is not installed: apt-get install chromium (.ci/run installs it)"
+    );
     assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }

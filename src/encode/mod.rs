@@ -176,10 +176,7 @@ impl Encoder {
     /// The folder [`Encoder::default_model`] loads: `$OPINIO_MODELS/all-MiniLM-L6-v2` when
     /// `OPINIO_MODELS` is set, else `models/all-MiniLM-L6-v2` in opinio's source tree.
     pub fn default_model_dir() -> PathBuf {
-        match std::env::var_os(MODELS_ENV) {
-            Some(root) if !root.is_empty() => PathBuf::from(root).join(DEFAULT_MODEL),
-            _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(DEFAULT_MODEL),
-        }
+        shipped_model_dir(DEFAULT_MODEL)
     }
 
     /// The shipped encoder (all-MiniLM-L6-v2) from [`Encoder::default_model_dir`], with
@@ -239,6 +236,15 @@ impl Encoder {
 }
 
 /// An I/O error on a model file, naming what was read and where.
+/// The folder of the shipped model `name`: `$OPINIO_MODELS/NAME` when `OPINIO_MODELS` is
+/// set, else `models/NAME` in opinio's source tree.
+pub fn shipped_model_dir(name: &str) -> PathBuf {
+    match std::env::var_os(MODELS_ENV) {
+        Some(root) if !root.is_empty() => PathBuf::from(root).join(name),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(name),
+    }
+}
+
 pub(crate) fn read_error(what: &str, path: &Path, e: std::io::Error) -> Error {
     let message = format!("cannot read {what}: {}", e.to_string().to_lowercase());
     Error::new(ErrorKind::Io, message).with_path(path).with_source(e)

@@ -68,10 +68,7 @@ impl PpOcr {
     /// The folder opinio reads PP-OCRv5 from when none is given: `$OPINIO_MODELS/pp-ocrv5`
     /// when `OPINIO_MODELS` is set, else `models/pp-ocrv5` in opinio's source tree.
     pub fn default_dir() -> PathBuf {
-        match std::env::var_os(crate::encode::MODELS_ENV) {
-            Some(root) if !root.is_empty() => PathBuf::from(root).join(MODELS_DIR),
-            _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(MODELS_DIR),
-        }
+        crate::encode::shipped_model_dir(MODELS_DIR)
     }
 
     /// The networks of `dir`, loaded on first use and shared by every later caller.

@@ -38,10 +38,11 @@ fn scaled_width(image: &RgbImage, cap: usize) -> usize {
 }
 
 /// Crops scaled to height 48 and normalised to `[-1, 1]` (BGR), each left-aligned in a
-/// batch `width` wide, zero-padded.
-fn batch(images: &[&RgbImage], width: usize, cap: usize) -> (Batch, Vec<usize>) {
+/// batch of `slots` images `width` wide, zero-padded; slots past the crops stay all zeros.
+fn batch(images: &[&RgbImage], slots: usize, width: usize, cap: usize) -> (Batch, Vec<usize>) {
     let plane = HEIGHT * width;
-    let mut data = vec![0f32; images.len() * 3 * plane];
+    let slots = slots.max(images.len());
+    let mut data = vec![0f32; slots * 3 * plane];
     let mut widths = Vec::with_capacity(images.len());
     for (n, image) in images.iter().enumerate() {
         let w = scaled_width(image, cap).min(width);
@@ -55,7 +56,7 @@ fn batch(images: &[&RgbImage], width: usize, cap: usize) -> (Batch, Vec<usize>) 
             }
         }
     }
-    (Batch { batch: images.len(), height: HEIGHT, width, data }, widths)
+    (Batch { batch: slots, height: HEIGHT, width, data }, widths)
 }
 
 /// Reads every crop; the result is in the crops' order.
@@ -78,13 +79,12 @@ pub(crate) fn recognize(net: &Net, alphabet: &[String], crops: &[Crop]) -> Resul
 }
 
 fn read_batch(net: &Net, alphabet: &[String], crops: &[Crop], members: &[usize]) -> Result<Vec<Decoded>> {
-    let mut images: Vec<&RgbImage> = members.iter().map(|&i| &crops[i].image).collect();
+    let images: Vec<&RgbImage> = members.iter().map(|&i| &crops[i].image).collect();
     let widest = images.iter().map(|image| scaled_width(image, MAX_WIDTH)).max().unwrap_or(1);
     let width = WIDTHS.iter().copied().find(|&w| w >= widest).unwrap_or(MAX_WIDTH);
     // Always a full batch: tract runs the recogniser slower with a symbolic batch size, and
     // a plan per batch size would multiply the plans (see `net`).
-    images.resize(BATCH, images[0]);
-    let (input, widths) = batch(&images, width, MAX_WIDTH);
+    let (input, widths) = batch(&images, BATCH, width, MAX_WIDTH);
     let out = net.run(input)?;
     let (frames, classes) = match out.shape[..] {
         [n, t, c] if n == BATCH && c == alphabet.len() + 1 => (t, c),
@@ -118,9 +118,8 @@ pub(crate) fn orient(net: &Net, crops: Vec<Crop>) -> Result<Vec<Crop>> {
     let chunks: Vec<&[Crop]> = crops.chunks(BATCH).collect();
     let flips = crate::parallel::try_map(&chunks, |chunk| {
         // Always a full batch (the classifier plans for a known batch size; see `net`).
-        let mut images: Vec<&RgbImage> = chunk.iter().map(|c| &c.image).collect();
-        images.resize(BATCH, &chunk[0].image);
-        let (input, _) = batch(&images, CLS_WIDTH, CLS_WIDTH);
+        let images: Vec<&RgbImage> = chunk.iter().map(|c| &c.image).collect();
+        let (input, _) = batch(&images, BATCH, CLS_WIDTH, CLS_WIDTH);
         let out = net.run(input)?;
         if out.shape != [BATCH, 2] {
             return Err(Error::new(
@@ -150,7 +149,7 @@ mod tests {
     fn crops_are_scaled_to_48_high_and_padded() {
         let wide = RgbImage::from_pixel(200, 20, image::Rgb([255, 255, 255]));
         let narrow = RgbImage::from_pixel(10, 20, image::Rgb([0, 0, 0]));
-        let (b, widths) = batch(&[&wide, &narrow], 480, MAX_WIDTH);
+        let (b, widths) = batch(&[&wide, &narrow], 2, 480, MAX_WIDTH);
         assert_eq!((b.batch, b.height, b.width), (2, 48, 480));
         assert_eq!(widths, vec![480, 24]);
         // White is 1, black -1, padding 0.
