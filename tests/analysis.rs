@@ -158,6 +158,33 @@ fn saved_models_load_back_identically() {
 }
 
 #[test]
+fn a_manifest_may_ask_for_int8_and_a_caller_may_override_it() {
+    use opinio::encode::Precision;
+    let dir = tempfile::tempdir().unwrap();
+    let mut model =
+        Model::zero_shot(encoder(), ModelType::Class, "topics", Language::En, restaurant_classes(), vec![])
+            .unwrap();
+    model.save(dir.path()).unwrap();
+    let precision = |m: &Model| m.encoder().options().precision;
+    assert_eq!(precision(&Model::load(dir.path()).unwrap()), Precision::Fp32);
+    let manifest_path = dir.path().join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["encoder"]["precision"] = "int8".into();
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let int8 = Model::load(dir.path()).unwrap();
+    assert_eq!(precision(&int8), Precision::Int8);
+    let text = ["The wine list is short but the desserts are great."];
+    assert_eq!(classes_of(&int8, text[0]), classes_of(&model, text[0]));
+    let options = model::LoadOptions { precision: Some(Precision::Fp32) };
+    assert_eq!(precision(&Model::load_with(dir.path(), &options).unwrap()), Precision::Fp32);
+    manifest["encoder"]["precision"] = "int3".into();
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let err = Model::load(dir.path()).unwrap_err();
+    assert!(err.kind() == ErrorKind::Malformed && err.to_string().contains("int3"), "{err}");
+}
+
+#[test]
 fn broken_model_folders_say_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let mut model =

@@ -368,6 +368,37 @@ fn a_missing_model_is_an_error_naming_the_folder() {
 }
 
 #[test]
+fn load_options_pick_the_precision_and_refuse_unknown_ones() {
+    let dir = cstring(ffi_support::repo().join(MODEL).to_str().unwrap());
+    let load = |options: Option<&str>| {
+        let options = options.map(cstring);
+        let ptr = options.as_ref().map_or(std::ptr::null(), |o| o.as_ptr());
+        let mut handle: *mut OpinioModel = std::ptr::dangling_mut();
+        let status = unsafe { opinio_model_load_with(dir.as_ptr(), ptr, &mut handle) };
+        (status, handle.cast_const())
+    };
+    let request = cstring(r#"{"documents": [{"text": "The soup was cold. Our waiter was lovely."}], "split": true}"#);
+    let tags = |handle: *const OpinioModel| {
+        let (status, out) = call(|out| unsafe { opinio_analyze(handle, request.as_ptr(), out) });
+        assert_eq!(status, 0, "{}", last_error());
+        let segments = out.unwrap()["documents"][0]["segments"].clone();
+        segments.as_array().unwrap().iter().map(|s| (s["tags"][0]["class"].clone(), s["tags"][0]["label"].clone())).collect::<Vec<_>>()
+    };
+    for options in [None, Some("{}"), Some(r#"{"precision": "int8"}"#), Some(r#"{"precision": "fp32"}"#)] {
+        let (status, handle) = load(options);
+        assert_eq!(status, 0, "{options:?}: {}", last_error());
+        assert_eq!(tags(handle), tags(model()), "{options:?}");
+        unsafe { opinio_model_free(handle.cast_mut()) };
+    }
+    for (bad, named) in [(r#"{"precision": "int4"}"#, "int4"), (r#"{"precison": "int8"}"#, "precison"), ("[", "options_json")] {
+        let (status, handle) = load(Some(bad));
+        assert_eq!(status, OpinioStatus::Malformed as i32, "{bad}");
+        assert!(handle.is_null(), "{bad}: no handle on error");
+        assert!(last_error().contains(named), "{bad}: {}", last_error());
+    }
+}
+
+#[test]
 fn analyze_answers_the_ad_hoc_shape() {
     let (status, out) =
         analyze(&json!({"documents": [{"id": "a", "text": "The soup was cold. Nice view."}], "split": true}));

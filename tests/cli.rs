@@ -270,3 +270,22 @@ fn read_prints_what_a_document_holds_as_words_json() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("scan.png"));
 }
+
+#[test]
+fn analyze_takes_a_precision_and_names_a_bad_one() {
+    let model = format!("{}/models/restaurants-zero-shot", env!("CARGO_MANIFEST_DIR"));
+    let input = r#"{"id": 1, "text": "The soup was cold. Our waiter was lovely."}"#;
+    let tags = |out: &Output| -> Vec<Value> {
+        let doc = &stdout_json(out)["documents"][0];
+        doc["segments"].as_array().unwrap().iter().map(|s| json!([s["tags"][0]["class"], s["tags"][0]["label"]])).collect()
+    };
+    let fp32 = opinio_stdin(&["analyze", "--model", &model, "--split", "--precision", "fp32", "-"], input);
+    let int8 = opinio_stdin(&["analyze", "--model", &model, "--split", "--precision", "int8", "-"], input);
+    assert!(fp32.status.success() && int8.status.success(), "{}", String::from_utf8_lossy(&int8.stderr));
+    assert_eq!(tags(&int8), tags(&fp32));
+    let bad = opinio_stdin(&["analyze", "--model", &model, "--precision", "int4", "-"], input);
+    assert_eq!(bad.status.code(), Some(1));
+    let lines = stderr_lines(&bad);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("\"int4\"") && lines[0].contains("fp32 or int8"), "{lines:?}");
+}

@@ -1,25 +1,39 @@
 #!/usr/bin/env python3
-"""Whole-process `opinio analyze` against ONNX Runtime's tokenize + encode, same sentences.
+"""Whole-process `opinio analyze` against ONNX Runtime's tokenize + encode, at f32 and int8,
+interleaved in one run.
 
-The bar (issue 3): `opinio analyze` over 2000 review sentences, whole process with model
-load, in at most 1.3x the time ONNX Runtime (Python, 2 threads, length-sorted batches of 32)
-takes just to tokenize and encode them with the same encoder file.
+Four contenders, one round each per repetition so that a shared machine's drifting speed hits
+all alike:
+
+- ONNX Runtime fp32: the encoder file as shipped (Python, 2 intra-op threads, length-sorted
+  batches of 32, tokenize + encode + mean-pool);
+- ONNX Runtime int8: the same, on the file `quantize_dynamic(per_channel=True,
+  weight_type=QInt8)` writes (made once before timing);
+- `opinio analyze --model models/restaurants` (whole process: model load, segmenting, encoder,
+  head, JSON out) at `--precision fp32` and `--precision int8`.
+
+The bars (issue 17): opinio fp32 at most 0.8x ONNX Runtime fp32; opinio int8 at most 1.0x
+ONNX Runtime int8. Printed: best and median of each, and opinio/peer both best to best and as
+the median of the per-round ratios.
 
 Sentences: the first 2000 of MAMS-ACSA train (Apache-2.0) when ../shared/data/mams is
 beside the checkout, else the repository's own sample reviews and fixtures, repeated.
-Needs `pip install onnxruntime tokenizers` and `cargo build --release`.
+Needs `pip install onnxruntime onnx tokenizers` and `cargo build --release`.
 """
+import json
 import os
-import resource
+import platform
+import statistics
 import sys
+import tempfile
 import time
 
-from common import ROOT, best_run, embed, mams_sentences, repo_documents, session, tokenizer, write_jsonl
+from common import ROOT, embed, mams_sentences, quantized_encoder, repo_documents, run_opinio, session, tokenizer, write_jsonl
 
 # The README's default model; OPINIO_MODEL=restaurants-zero-shot measures the zero-shot one.
 MODEL = os.path.join(ROOT, "models", os.environ.get("OPINIO_MODEL", "restaurants"))
 N = 2000
-RUNS = 5
+RUNS = int(os.environ.get("RUNS", "5"))
 
 
 def sentences():
@@ -30,32 +44,51 @@ def sentences():
     return (docs * (N // len(docs) + 1))[:N], "repository samples"
 
 
+def cpu():
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+        name = next(l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name"))
+        flags = next(l.split(":", 1)[1].split() for l in info.splitlines() if l.startswith("flags"))
+        simd = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni") if f in flags]
+        return f"{name} ({', '.join(simd)}), {os.cpu_count()} cores"
+    except (OSError, StopIteration):
+        return platform.processor()
+
+
 def main():
     texts, source = sentences()
-    tok, sess = tokenizer(), session(2)
-    path = write_jsonl(texts)
-    # Interleaved, so that a shared machine's drifting speed hits both sides alike.
-    ort_runs, op_runs, out = [], [], None
-    try:
-        for _ in range(RUNS):
-            start = time.perf_counter()
-            embed(sess, tok, texts, 32)
-            ort_runs.append(time.perf_counter() - start)
-            op_s, out = best_run(["analyze", "--model", MODEL, path], runs=1)
-            op_runs.append(op_s)
-    finally:
-        os.unlink(path)
-    import json
-
-    assert len(json.loads(out)["documents"]) == len(texts)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    ort_s, op_s = min(ort_runs), min(op_runs)
-    pairs = sorted(o / r for o, r in zip(op_runs, ort_runs))
-    print(f"{len(texts)} sentences from {source}, model {os.path.basename(MODEL)}, {RUNS} interleaved runs each")
-    print(f"onnxruntime tokenize+encode (2 threads, sorted batches of 32): {ort_s:6.2f} s  {len(texts) / ort_s:6.0f} sentences/s (best)")
-    print(f"opinio analyze, whole process with model load:                 {op_s:6.2f} s  {len(texts) / op_s:6.0f} sentences/s (best)")
-    print(f"ratio opinio/onnxruntime: {op_s / ort_s:.2f}x best to best, {pairs[len(pairs) // 2]:.2f}x median of pairs "
-          f"(bar: <= 1.3x); peak memory of opinio: {peak:.0f} MB")
+    tok = tokenizer()
+    with tempfile.TemporaryDirectory() as tmp:
+        sessions = {"fp32": session(2), "int8": session(2, quantized_encoder(os.path.join(tmp, "model.int8.onnx")))}
+        path = write_jsonl(texts)
+        times = {k: [] for k in ("ort fp32", "ort int8", "opinio fp32", "opinio int8")}
+        peak = {}
+        try:
+            for _ in range(RUNS):
+                for precision, sess in sessions.items():
+                    start = time.perf_counter()
+                    embed(sess, tok, texts, 32)
+                    times[f"ort {precision}"].append(time.perf_counter() - start)
+                for precision in ("fp32", "int8"):
+                    args = ["analyze", "--model", MODEL, "--precision", precision, path]
+                    seconds, out, rss = run_opinio(args)
+                    assert len(json.loads(out)["documents"]) == len(texts)
+                    times[f"opinio {precision}"].append(seconds)
+                    peak[precision] = max(peak.get(precision, 0), rss)
+        finally:
+            os.unlink(path)
+    print(f"{len(texts)} sentences from {source}, model {os.path.basename(MODEL)}, {RUNS} interleaved rounds")
+    print(f"machine: {cpu()}")
+    for name, runs in times.items():
+        print(f"{name:12s} best {min(runs):6.2f} s  median {statistics.median(runs):6.2f} s  "
+              f"{len(texts) / min(runs):6.0f} sentences/s (best)")
+    for precision, bar in (("fp32", 0.8), ("int8", 1.0)):
+        ours, theirs = times[f"opinio {precision}"], times[f"ort {precision}"]
+        pairs = [o / t for o, t in zip(ours, theirs)]
+        print(f"opinio/onnxruntime {precision}: {min(ours) / min(theirs):.2f}x best to best, "
+              f"{statistics.median(pairs):.2f}x median of rounds (bar: <= {bar}x); "
+              f"opinio peak RSS {peak[precision]:.0f} MB")
 
 
 if __name__ == "__main__":

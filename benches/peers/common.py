@@ -61,15 +61,26 @@ def tokenizer():
     return tok
 
 
-def session(threads):
-    """An ONNX Runtime CPU session on the encoder, `threads` intra-op threads."""
+def quantized_encoder(path):
+    """Writes the encoder with ONNX Runtime's dynamic int8 quantisation to `path` (weights
+    per output channel, int8; activations quantised on the fly), as a user would make it."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(os.path.join(ENCODER_DIR, "model.onnx"), path, per_channel=True, weight_type=QuantType.QInt8)
+    return path
+
+
+def session(threads, model=None):
+    """An ONNX Runtime CPU session on the encoder (or the ONNX file `model`), `threads`
+    intra-op threads."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(os.path.join(ENCODER_DIR, "model.onnx"), opts, providers=["CPUExecutionProvider"])
+    model = model or os.path.join(ENCODER_DIR, "model.onnx")
+    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
 
 
 def embed(sess, tok, texts, batch):
@@ -112,3 +123,17 @@ def best_run(args, runs=3):
         out = subprocess.run([OPINIO, *args], check=True, capture_output=True).stdout
         best = min(best, time.perf_counter() - start)
     return best, out
+
+
+def run_opinio(args):
+    """Runs `opinio ARGS` once: wall seconds, stdout, and the process's own peak RSS in MB."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen([OPINIO, *args], stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise subprocess.CalledProcessError(proc.returncode, [OPINIO, *args])
+        out.seek(0)
+        return seconds, out.read(), usage.ru_maxrss / 1024

@@ -40,6 +40,10 @@ enum Command {
         /// The model folder.
         #[arg(long)]
         model: PathBuf,
+        /// The encoder's arithmetic: fp32 (default) or int8 (about twice as fast, see the
+        /// README's accuracy table); overrides the model's own setting.
+        #[arg(long)]
+        precision: Option<String>,
         /// Split documents into sentences; otherwise each document is one segment.
         #[arg(long)]
         split: bool,
@@ -88,6 +92,10 @@ enum Command {
         /// The model folder.
         #[arg(long)]
         model: PathBuf,
+        /// The encoder's arithmetic: fp32 (default) or int8 (about twice as fast, see the
+        /// README's accuracy table); overrides the model's own setting.
+        #[arg(long)]
+        precision: Option<String>,
         /// How many documents to pick.
         #[arg(long)]
         size: usize,
@@ -99,6 +107,10 @@ enum Command {
         /// The model folder.
         #[arg(long)]
         model: PathBuf,
+        /// The encoder's arithmetic: fp32 (default) or int8 (about twice as fast, see the
+        /// README's accuracy table); overrides the model's own setting.
+        #[arg(long)]
+        precision: Option<String>,
         #[command(flatten)]
         labeled: LabeledArgs,
         /// The labeled file: the Studio's labeled documents, or a flat file.
@@ -255,6 +267,12 @@ fn quiet_candle_pool() {
     }
 }
 
+/// Loads the model folder `dir`, at `--precision` when given.
+fn load_model(dir: &Path, precision: Option<String>) -> Result<Model, Error> {
+    let precision = precision.as_deref().map(str::parse).transpose()?;
+    Model::load_with(dir, &model::LoadOptions { precision })
+}
+
 fn run(command: Command) -> Result<Option<Partial>, Error> {
     let stdout = io::stdout().lock();
     let out = BufWriter::with_capacity(1 << 16, stdout);
@@ -265,8 +283,8 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             let records = input.records()?;
             stream_documents(out, records, input.meta, |doc| segmenter.segment_document(doc))
         }
-        Command::Analyze { model, split, input } => {
-            let model = Model::load(&model)?;
+        Command::Analyze { model, precision, split, input } => {
+            let model = load_model(&model, precision)?;
             analyze(out, &model, split, &input)
         }
         Command::Train { model_type, train, test, labeled, classes, base, lang, name, epochs, frozen_layers, out: dir } => {
@@ -367,8 +385,8 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             write_value(out, &Value::Object(report))?;
             Ok(None)
         }
-        Command::Sample { model, size, input } => {
-            let model = Model::load(&model)?;
+        Command::Sample { model, precision, size, input } => {
+            let model = load_model(&model, precision)?;
             let mut errors = Vec::new();
             let mut documents = Vec::new();
             for record in input.records()? {
@@ -389,8 +407,8 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             write_value(out, &value)?;
             Ok((bad > 0).then_some(Partial(bad)))
         }
-        Command::Evaluate { model, labeled, file } => {
-            let model = Model::load(&model)?;
+        Command::Evaluate { model, precision, labeled, file } => {
+            let model = load_model(&model, precision)?;
             let set = labeled.read(&file, model.meta().model_type)?;
             let metrics = opinio::evaluate::evaluate(&model, &set)?;
             let issues: Vec<String> = set.issues.iter().map(ToString::to_string).collect();

@@ -46,6 +46,8 @@
 
 pub(crate) mod attention;
 mod batch;
+pub mod dense;
+mod graph;
 pub mod model;
 pub mod onnx;
 pub mod pool;
@@ -55,6 +57,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub use batch::{Embeddings, TextStates, TokenStates};
+pub use dense::Precision;
 pub use model::Plan;
 pub use tokenize::{TokenBatch, Tokenizer, Tokens, DEFAULT_MAX_TOKENS, MAX_POSITIONS};
 
@@ -83,11 +86,13 @@ pub struct EncoderOptions {
     /// Tokens kept per text (special tokens included), 2 to [`MAX_POSITIONS`]; longer texts
     /// are cut. [`DEFAULT_MAX_TOKENS`] by default.
     pub max_tokens: usize,
+    /// The arithmetic of the dense layers: [`Precision::Fp32`] by default.
+    pub precision: Precision,
 }
 
 impl Default for EncoderOptions {
     fn default() -> Self {
-        EncoderOptions { batch_size: DEFAULT_BATCH_SIZE, max_tokens: DEFAULT_MAX_TOKENS }
+        EncoderOptions { batch_size: DEFAULT_BATCH_SIZE, max_tokens: DEFAULT_MAX_TOKENS, precision: Precision::Fp32 }
     }
 }
 
@@ -147,7 +152,7 @@ impl Encoder {
         // The tokenizer first: it is quick, so a broken folder fails fast.
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))?;
         tokenizer.set_max_tokens(options.max_tokens)?;
-        let plan = Plan::load(dir.join("model.onnx"))?;
+        let plan = Plan::load_at(dir.join("model.onnx"), options.precision)?;
         Ok(Encoder { tokenizer: Arc::new(tokenizer), plan, options: options.clone(), dir: dir.to_path_buf() })
     }
 
@@ -169,7 +174,7 @@ impl Encoder {
         let path = dir.join("model.onnx");
         let mut proto = onnx::read_proto(&path)?;
         onnx::patch_proto(&mut proto, weights).map_err(|e| e.with_path(&path))?;
-        let plan = model::OnnxGraph::from_proto(proto, &path)?.optimize()?.into_plan()?;
+        let plan = model::OnnxGraph::from_proto(proto, &path, options.precision)?.optimize()?.into_plan()?;
         Ok(Encoder { tokenizer: Arc::new(tokenizer), plan, options: options.clone(), dir: dir.to_path_buf() })
     }
 

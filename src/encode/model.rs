@@ -20,6 +20,8 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::DimLike;
 
 use super::tokenize::TokenBatch;
+use super::dense::Kernel;
+use super::Precision;
 use crate::{Error, ErrorKind, Result};
 
 /// Which of the three BERT inputs a graph input is. Exports differ in order, and some drop
@@ -111,8 +113,13 @@ impl OnnxGraph {
     /// A missing file is an [`ErrorKind::Io`] error and a file that is not a loadable ONNX
     /// graph is [`ErrorKind::Malformed`], both naming the path.
     pub fn read(path: impl AsRef<Path>) -> Result<OnnxGraph> {
+        OnnxGraph::read_at(path, Precision::Fp32)
+    }
+
+    /// Parses the ONNX file at `path` to run its dense layers at `precision`.
+    pub fn read_at(path: impl AsRef<Path>, precision: Precision) -> Result<OnnxGraph> {
         let path = path.as_ref();
-        OnnxGraph::from_proto(super::onnx::read_proto(path)?, path)
+        OnnxGraph::from_proto(super::onnx::read_proto(path)?, path, precision)
     }
 
     /// Reads the ONNX file at `path` as exported, without fusing its attention blocks: the
@@ -130,13 +137,43 @@ impl OnnxGraph {
     /// whose initialisers were replaced by fine-tuned weights); `path` names it in errors.
     ///
     /// BERT attention blocks are fused into one operator each first
-    /// (see the `attention` module); a graph without them is taken as it is.
-    pub fn from_proto(mut proto: tract_onnx::pb::ModelProto, path: impl AsRef<Path>) -> Result<OnnxGraph> {
-        let path = path.as_ref();
+    /// (see the `attention` module); a graph without them is taken as it is. At
+    /// [`Precision::Int8`] each dense layer then becomes one int8 operator ([`super::dense`]).
+    pub fn from_proto(
+        proto: tract_onnx::pb::ModelProto,
+        path: impl AsRef<Path>,
+        precision: Precision,
+    ) -> Result<OnnxGraph> {
+        let int8 = match precision {
+            Precision::Int8 => Some(Kernel::configured()?),
+            Precision::Fp32 => None,
+        };
+        OnnxGraph::from_proto_on(proto, path.as_ref(), int8)
+    }
+
+    /// [`OnnxGraph::from_proto`] with the dense layers in int8 on the path `int8`, or f32
+    /// when it is `None`.
+    pub(crate) fn from_proto_on(
+        mut proto: tract_onnx::pb::ModelProto,
+        path: &Path,
+        int8: Option<Kernel>,
+    ) -> Result<OnnxGraph> {
         if let Some(graph) = proto.graph.as_mut() {
             super::attention::fuse_attention(graph);
+            if let Some(kernel) = int8 {
+                if super::dense::quantize_dense(graph, kernel) == 0 {
+                    return Err(Error::new(
+                        ErrorKind::Unsupported,
+                        "int8 precision needs dense layers (MatMul by a constant [in, out] weight), this graph has none",
+                    )
+                    .with_path(path));
+                }
+            }
         }
-        let model = super::attention::framework()
+        let mut onnx = tract_onnx::onnx();
+        super::attention::register(&mut onnx);
+        super::dense::register(&mut onnx);
+        let model = onnx
             .model_for_proto_model(&proto)
             .map_err(|e| tract_error(ErrorKind::Malformed, "onnx model does not load", path, e))?;
         drop(proto);
@@ -228,7 +265,12 @@ impl OptimizedGraph {
 impl Plan {
     /// Reads, optimises and plans the ONNX file at `path`: the three stages at once.
     pub fn load(path: impl AsRef<Path>) -> Result<Plan> {
-        OnnxGraph::read(path)?.optimize()?.into_plan()
+        Plan::load_at(path, Precision::Fp32)
+    }
+
+    /// [`Plan::load`], running the dense layers at `precision`.
+    pub fn load_at(path: impl AsRef<Path>, precision: Precision) -> Result<Plan> {
+        OnnxGraph::read_at(path, precision)?.optimize()?.into_plan()
     }
 
     /// The hidden size of the per-token output.

@@ -34,7 +34,7 @@ pub use batch::{opinio_analyze_batch, opinio_preview, OpinioProgressFn};
 pub use extract::{
     opinio_extract_bytes, opinio_extract_file, opinio_extractor_free, opinio_extractor_load, OpinioExtractor,
 };
-pub use model::{opinio_analyze, opinio_model_free, opinio_model_load, opinio_model_meta, OpinioModel};
+pub use model::{opinio_analyze, opinio_model_free, opinio_model_load, opinio_model_load_with, opinio_model_meta, OpinioModel};
 pub use sample::opinio_sample;
 pub use segment::opinio_segment;
 pub use status::{opinio_last_error, OpinioStatus};

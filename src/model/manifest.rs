@@ -14,10 +14,12 @@
 //! ```
 //!
 //! A trained model adds `"weights": "encoder.safetensors"` to `encoder` (its fine-tuned
-//! encoder values) and has `"kind": "attention"`.
+//! encoder values) and has `"kind": "attention"`. `encoder` may also ask for
+//! `"precision": "int8"` (see [`crate::encode::Precision`]).
 
 use serde::{Deserialize, Serialize};
 
+use crate::encode::Precision;
 use crate::schema::{Class, ModelMeta};
 
 /// The version of the model-folder layout this build reads and writes.
@@ -67,6 +69,10 @@ pub struct EncoderRef {
     /// that run on the base encoder as is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weights: Option<String>,
+    /// The arithmetic the model asks its encoder's dense layers to run at (`fp32` when
+    /// absent); a caller's [`crate::model::LoadOptions::precision`] overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<Precision>,
 }
 
 /// The head of a model.

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::encode::pool::mean_pool_text;
-use crate::encode::{Embeddings, Encoder};
+use crate::encode::{Embeddings, Encoder, Precision};
 use crate::heads::lexicon::Lexicon;
 use crate::heads::{AttentionHead, Embedder, Head, Probabilities, PrototypeHead};
 use crate::schema::{Class, ModelMeta, ModelStatus, ModelType, Tag};
@@ -87,18 +87,35 @@ impl Embedder for Encoder {
     }
 }
 
+/// How [`Model::load_with`] loads a model folder.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadOptions {
+    /// The arithmetic of the encoder's dense layers; `None` takes the manifest's
+    /// (`encoder.precision`), `fp32` when it names none.
+    #[serde(default)]
+    pub precision: Option<Precision>,
+}
+
 impl Model {
     /// Loads and validates the model folder `dir`.
     pub fn load(dir: impl AsRef<Path>) -> Result<Model> {
+        Model::load_with(dir, &LoadOptions::default())
+    }
+
+    /// Loads and validates the model folder `dir` with `options`.
+    pub fn load_with(dir: impl AsRef<Path>, options: &LoadOptions) -> Result<Model> {
         let dir = dir.as_ref();
         let manifest = read_manifest(dir)?;
         let base = resolve_encoder(dir, &manifest.encoder)?;
+        let precision = options.precision.or(manifest.encoder.precision).unwrap_or_default();
         let (encoder, encoder_weights) = match &manifest.encoder.weights {
-            None => (shared_encoder(&base)?, None),
+            None => (shared_encoder(&base, precision)?, None),
             Some(file) => {
                 let path = dir.join(file);
                 let values = weights::load_encoder(&path)?;
-                let encoder = Encoder::load_patched(&base, values, &crate::encode::EncoderOptions::default())?;
+                let options = crate::encode::EncoderOptions { precision, ..Default::default() };
+                let encoder = Encoder::load_patched(&base, values, &options)?;
                 (Arc::new(encoder), Some(EncoderWeights::File(path)))
             }
         };
@@ -178,7 +195,7 @@ impl Model {
             format: FORMAT.to_string(),
             meta,
             definitions: Definitions { classes, labels },
-            encoder: EncoderRef { name: encoder_name, dir: None, dim: encoder.dim(), weights: None },
+            encoder: EncoderRef { name: encoder_name, dir: None, dim: encoder.dim(), weights: None, precision: None },
             head: HeadSpec {
                 kind: HeadKind::Prototype,
                 weights: HEAD_FILE.to_string(),
@@ -228,6 +245,7 @@ impl Model {
                 dir: None,
                 dim: encoder.dim(),
                 weights: Some(ENCODER_WEIGHTS_FILE.to_string()),
+                precision: None,
             },
             head: HeadSpec { kind: HeadKind::Attention, weights: HEAD_FILE.to_string(), sentiment_lexicon: None },
         };
@@ -518,22 +536,23 @@ fn resolve_encoder(model_dir: &Path, r: &EncoderRef) -> Result<PathBuf> {
 }
 
 /// One encoder per folder per process, shared by every model that uses it.
-fn shared_encoder(dir: &Path) -> Result<Arc<Encoder>> {
-    static CACHE: Mutex<Option<HashMap<PathBuf, Weak<Encoder>>>> = Mutex::new(None);
-    let key = dir.canonicalize().map_err(|e| Error::from(e).with_path(dir))?;
+fn shared_encoder(dir: &Path, precision: Precision) -> Result<Arc<Encoder>> {
+    static CACHE: Mutex<Option<HashMap<(PathBuf, Precision), Weak<Encoder>>>> = Mutex::new(None);
+    let key = (dir.canonicalize().map_err(|e| Error::from(e).with_path(dir))?, precision);
     let mut guard = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let cache = guard.get_or_insert_with(HashMap::new);
     if let Some(encoder) = cache.get(&key).and_then(Weak::upgrade) {
         return Ok(encoder);
     }
-    let encoder = Arc::new(Encoder::load(&key)?);
+    let options = crate::encode::EncoderOptions { precision, ..Default::default() };
+    let encoder = Arc::new(Encoder::load_with(&key.0, &options)?);
     cache.insert(key, Arc::downgrade(&encoder));
     Ok(encoder)
 }
 
-/// Loads the encoder in `dir` through the process-wide cache.
+/// Loads the encoder in `dir` (at f32) through the process-wide cache.
 pub fn load_encoder(dir: impl AsRef<Path>) -> Result<Arc<Encoder>> {
-    shared_encoder(dir.as_ref())
+    shared_encoder(dir.as_ref(), Precision::Fp32)
 }
 
 /// `target` relative to `from` when both are absolute-able, with `/` separators.

@@ -36,6 +36,23 @@ namespace Opinio
             return new Model(h, dir);
         }
 
+        /// <summary>Loads a model folder with load options as JSON, e.g. {"precision": "int8"}
+        /// (the encoder's dense layers in int8: about twice as fast, within about 0.01 F1).
+        /// Throws <see cref="OpinioException"/> (Malformed for an unknown option or value).</summary>
+        public static Model Load(string dir, string optionsJson)
+        {
+            if (dir == null) throw new ArgumentNullException("dir");
+            if (optionsJson == null) throw new ArgumentNullException("optionsJson");
+            ModelHandle h;
+            int status = NativeMethods.opinio_model_load_with(Utf8.Encode(dir), Utf8.Encode(optionsJson), out h);
+            if (status != 0)
+            {
+                h.Dispose();
+                NativeMethods.Check(status);
+            }
+            return new Model(h, dir);
+        }
+
         /// <summary>The model's metadata as JSON: name, type, language, classes, labels, ...</summary>
         public string Meta
         {

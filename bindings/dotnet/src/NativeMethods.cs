@@ -31,6 +31,9 @@ namespace Opinio
         internal static extern int opinio_model_load(byte[] dir, out ModelHandle model);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int opinio_model_load_with(byte[] dir, byte[] optionsJson, out ModelHandle model);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void opinio_model_free(IntPtr model);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

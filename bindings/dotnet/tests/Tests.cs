@@ -37,6 +37,7 @@ static class Tests
             { "analyze file reports progress to 100", Progress },
             { "analyze file async", AnalyzeFileAsync },
             { "cancellation", Cancellation },
+            { "int8 precision", Int8 },
             { "preview", Preview },
             { "dispose twice", DisposeTwice },
             { "train from a labeled CSV, then cancel", Train },
@@ -128,6 +129,22 @@ static class Tests
             Contains(whole, "\"id\":\"a\"");
             Assert(Regex.Matches(whole, "\"span\"").Count == 1, "split defaults to false: " + whole);
         }
+    }
+
+    static void Int8()
+    {
+        using (var model = Model.Load(ModelDir))
+        using (var fast = Model.Load(ModelDir, "{\"precision\": \"int8\"}"))
+        {
+            // Confidences move in the last digits; the tags must not.
+            const string confidence = "\"confidence\":[-0-9.eE+]+,?";
+            string a = Regex.Replace(model.Analyze(Reviews, split: true), confidence, "");
+            string b = Regex.Replace(fast.Analyze(Reviews, split: true), confidence, "");
+            Assert(a == b, "int8 tags differ from fp32: " + b);
+        }
+        var e = Throws<OpinioException>(() => Model.Load(ModelDir, "{\"precision\": \"int4\"}"));
+        Assert(e.Status == OpinioStatus.Malformed, "bad precision: " + e.Status);
+        Contains(e.Message, "int4");
     }
 
     static void Threads()

@@ -127,6 +127,19 @@ public class OpinioTest {
     }
 
     @Test
+    public void int8PrecisionLoadsAndAgreesWithFp32() {
+        try (Model fast = Model.load(MODEL, "{\"precision\": \"int8\"}")) {
+            // Confidences move in the last digits; the tags must not.
+            String confidence = "\"confidence\":[-0-9.eE+]+,?";
+            assertEquals(model.analyze(REVIEWS, true).replaceAll(confidence, ""),
+                    fast.analyze(REVIEWS, true).replaceAll(confidence, ""));
+        }
+        OpinioException e = assertThrows(OpinioException.class, () -> Model.load(MODEL, "{\"precision\": \"int4\"}"));
+        assertEquals(OpinioException.MALFORMED, e.code());
+        assertContains(e.getMessage(), "int4");
+    }
+
+    @Test
     public void threadsShareOneModel() throws Exception {
         String expected = model.analyze(REVIEWS, true);
         ExecutorService pool = Executors.newFixedThreadPool(4);

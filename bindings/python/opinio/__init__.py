@@ -253,8 +253,16 @@ class Model(_Handle):
     threads to finish first. Methods raise ValueError once the model is closed.
     """
 
-    def __init__(self, path):
-        super().__init__(path, _LIB.opinio_model_load, _LIB.opinio_model_free)
+    def __init__(self, path, precision=None):
+        """Loads the model folder `path`. `precision`: "fp32" or "int8", the arithmetic of
+        the encoder's dense layers (default: the model's own setting, else fp32; int8 is
+        about twice as fast, within about 0.01 F1)."""
+        if precision is None:
+            load = _LIB.opinio_model_load
+        else:
+            options = _encode(json.dumps({"precision": precision}))
+            load = lambda path, out: _LIB.opinio_model_load_with(path, options, out)  # noqa: E731
+        super().__init__(path, load, _LIB.opinio_model_free)
 
     @property
     def meta(self):

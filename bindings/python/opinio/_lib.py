@@ -25,6 +25,7 @@ _SIGNATURES = {
     "opinio_string_free": (None, [ctypes.c_void_p]),
     "opinio_segment": (_STATUS, [_STR, _OUT]),
     "opinio_model_load": (_STATUS, [_STR, _OUT]),
+    "opinio_model_load_with": (_STATUS, [_STR, _STR, _OUT]),
     "opinio_model_free": (None, [ctypes.c_void_p]),
     "opinio_model_meta": (_STATUS, [ctypes.c_void_p, _OUT]),
     "opinio_analyze": (_STATUS, [ctypes.c_void_p, _STR, _OUT]),

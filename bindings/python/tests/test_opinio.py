@@ -82,6 +82,18 @@ def test_analyze_returns_the_ad_hoc_response(model):
     assert len(whole["documents"][0]["segments"]) == 1
 
 
+def test_int8_precision_loads_and_agrees_with_fp32(model):
+    def tags(out):
+        return [[(t.get("class"), t.get("label")) for t in s["tags"]] for d in out["documents"] for s in d["segments"]]
+
+    with opinio.Model(MODEL, precision="int8") as fast:
+        assert tags(fast.analyze(REVIEWS, split=True)) == tags(model.analyze(REVIEWS, split=True))
+    with pytest.raises(opinio.OpinioError) as err:
+        opinio.Model(MODEL, precision="int4")
+    assert err.value.name == "MALFORMED"
+    assert "int4" in err.value.message
+
+
 def test_threads_share_one_model(model):
     expected = model.analyze(REVIEWS)
     with ThreadPoolExecutor(4) as pool:

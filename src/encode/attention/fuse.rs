@@ -17,12 +17,9 @@
 //! architecture, another exporter) is left exactly as it was: fusion is an optimisation,
 //! never a requirement.
 
-use std::collections::HashMap;
+use tract_onnx::pb::{GraphProto, NodeProto};
 
-use tract_onnx::pb::{
-    attribute_proto::AttributeType, tensor_proto::DataType, AttributeProto, GraphProto, NodeProto,
-    TensorProto,
-};
+use crate::encode::graph::{attr, float_attr, int_attr, Graph};
 
 /// The op type of the fused node; [`super::framework`] teaches tract-onnx to read it.
 pub(crate) const OP_TYPE: &str = "OpinioAttention";
@@ -46,71 +43,7 @@ pub(crate) fn fuse_attention(graph: &mut GraphProto) -> usize {
     count
 }
 
-/// Lookups over the graph: who produces and who reads each value, and constant values.
-struct Graph<'a> {
-    nodes: &'a [NodeProto],
-    producer: HashMap<&'a str, usize>,
-    readers: HashMap<&'a str, Vec<usize>>,
-    initializers: HashMap<&'a str, &'a TensorProto>,
-}
-
 impl<'a> Graph<'a> {
-    fn new(graph: &'a GraphProto) -> Graph<'a> {
-        let mut producer = HashMap::new();
-        let mut readers: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, n) in graph.node.iter().enumerate() {
-            for o in &n.output {
-                producer.insert(o.as_str(), i);
-            }
-            for input in &n.input {
-                readers.entry(input.as_str()).or_default().push(i);
-            }
-        }
-        let initializers = graph.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
-        Graph { nodes: &graph.node, producer, readers, initializers }
-    }
-
-    /// The node producing `value`, when it is of type `op`.
-    fn made_by(&self, value: &str, op: &str) -> Option<&'a NodeProto> {
-        self.producer.get(value).map(|&i| &self.nodes[i]).filter(|n| n.op_type == op)
-    }
-
-    /// The only node reading `value`, when it is of type `op`.
-    fn read_only_by(&self, value: &str, op: &str) -> Option<(usize, &'a NodeProto)> {
-        match self.readers.get(value).map(Vec::as_slice) {
-            Some(&[i]) if self.nodes[i].op_type == op => Some((i, &self.nodes[i])),
-            _ => None,
-        }
-    }
-
-    /// The constant tensor behind `value`: an initialiser or a `Constant` node.
-    fn constant(&self, value: &str) -> Option<&'a TensorProto> {
-        if let Some(t) = self.initializers.get(value) {
-            return Some(t);
-        }
-        attr(self.made_by(value, "Constant")?, "value")?.t.as_ref()
-    }
-
-    /// A scalar float constant.
-    fn scalar_f32(&self, value: &str) -> Option<f32> {
-        match crate::encode::onnx::f32_values(self.constant(value)?).ok()?.as_slice() {
-            [x] => Some(*x),
-            _ => None,
-        }
-    }
-
-    /// The int64 values of a constant.
-    fn ints(&self, value: &str) -> Option<Vec<i64>> {
-        let t = self.constant(value)?;
-        if t.data_type != DataType::Int64 as i32 {
-            return None;
-        }
-        if !t.int64_data.is_empty() {
-            return Some(t.int64_data.clone());
-        }
-        Some(t.raw_data.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8]))).collect())
-    }
-
     /// `Transpose(Reshape(x, [B, S, heads, d]), perm)`: `x` and its number of heads.
     ///
     /// Exporters write the split as `[B, S, heads, d]` or as `[B, S, -1, d]`; in the second
@@ -219,19 +152,6 @@ impl<'a> Graph<'a> {
         }
         None
     }
-}
-
-fn int_attr(name: &str, i: i64) -> AttributeProto {
-    AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i, ..AttributeProto::default() }
-}
-
-fn float_attr(name: &str, f: f32) -> AttributeProto {
-    AttributeProto { name: name.into(), r#type: AttributeType::Float as i32, f, ..AttributeProto::default() }
-}
-
-/// An attribute of the fused node, as written by [`fuse_attention`].
-pub(crate) fn attr<'n>(node: &'n NodeProto, name: &str) -> Option<&'n AttributeProto> {
-    node.attribute.iter().find(|a| a.name == name)
 }
 
 #[cfg(test)]

@@ -16,18 +16,16 @@ pub(crate) use fuse::fuse_attention;
 // The training op (`crate::train::ops`) runs the same forward arithmetic.
 pub(crate) use kernel::{attend, exp_nonpositive, live_keys, Dims};
 
-/// tract-onnx, able to read the fused attention nodes [`fuse_attention`] writes.
-pub(crate) fn framework() -> tract_onnx::Onnx {
-    let mut onnx = tract_onnx::onnx();
+/// Teaches tract-onnx to read the fused attention nodes [`fuse_attention`] writes.
+pub(crate) fn register(onnx: &mut tract_onnx::Onnx) {
     onnx.op_register.insert(fuse::OP_TYPE, parse);
-    onnx
 }
 
 /// Reads an `OpinioAttention` node's attributes.
 fn parse(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
     let heads =
-        fuse::attr(node, "heads").map(|a| a.i).filter(|&h| h > 0).context("attention without heads")?;
-    let scale = fuse::attr(node, "scale")
+        crate::encode::graph::attr(node, "heads").map(|a| a.i).filter(|&h| h > 0).context("attention without heads")?;
+    let scale = crate::encode::graph::attr(node, "scale")
         .map(|a| a.f)
         .filter(|s| s.is_finite())
         .context("attention without a finite scale")?;

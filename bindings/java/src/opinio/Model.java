@@ -29,6 +29,20 @@ public final class Model extends NativeHandle {
         return new Model(out.getValue(), dir);
     }
 
+    /**
+     * Loads a model folder with load options as JSON, e.g. {@code {"precision": "int8"}} (the
+     * encoder's dense layers in int8: about twice as fast, within about 0.01 F1).
+     *
+     * @throws OpinioException {@link OpinioException#MALFORMED} for an unknown option or value
+     */
+    public static Model load(String dir, String optionsJson) {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(optionsJson, "optionsJson");
+        PointerByReference out = new PointerByReference();
+        Opinio.check(Opinio.LIB.opinio_model_load_with(dir, optionsJson, out));
+        return new Model(out.getValue(), dir);
+    }
+
     /** The model's metadata as JSON: name, type, language, classes, labels, ... */
     public String meta() {
         return call(p -> {

@@ -34,6 +34,8 @@ interface OpinioLibrary extends Library {
 
     int opinio_model_load(String dir, PointerByReference outModel);
 
+    int opinio_model_load_with(String dir, String optionsJson, PointerByReference outModel);
+
     void opinio_model_free(Pointer model);
 
     int opinio_model_meta(Pointer model, PointerByReference outJson);

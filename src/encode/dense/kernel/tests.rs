@@ -1,0 +1,101 @@
+use super::*;
+use crate::rng::SplitMix64;
+
+fn random(rng: &mut SplitMix64, len: usize, spread: f32) -> Vec<f32> {
+    (0..len).map(|_| (rng.uniform() as f32 * 2.0 - 1.0) * spread).collect()
+}
+
+fn product(kernel: Kernel, x: &[f32], w: &[f32], bias: &[f32], rows: usize, k: usize, n: usize) -> Vec<f32> {
+    let packed = kernel.pack(w, k, n, bias);
+    let mut out = vec![f32::NAN; rows * n];
+    packed.matmul(x, rows, &mut QuantizedRows::default(), &mut out);
+    out
+}
+
+/// Integer operands at full scale quantise without rounding, so every path must give the
+/// exact product, offsets and padding included.
+#[test]
+fn integer_operands_give_exact_products() {
+    let (rows, k, n) = (7, 13, 70);
+    // Each weight column holds 127 and each activation row spans -127..=128 exactly, so
+    // every scale is 1 (and each row's zero point 127).
+    let w: Vec<f32> = (0..k * n)
+        .map(|i| if i / n == i % n % k { 127.0 } else { ((i * 37) % 255) as f32 - 127.0 })
+        .collect();
+    let x: Vec<f32> = (0..rows * k)
+        .map(|i| match i % k {
+            0 => -127.0,
+            1 => 128.0,
+            _ => ((i * 91) % 256) as f32 - 127.0,
+        })
+        .collect();
+    let bias: Vec<f32> = (0..n).map(|c| c as f32).collect();
+    for kernel in Kernel::available() {
+        let out = product(kernel, &x, &w, &bias, rows, k, n);
+        for r in 0..rows {
+            for c in 0..n {
+                let want: f32 = (0..k).map(|j| x[r * k + j] * w[j * n + c]).sum::<f32>() + bias[c];
+                assert_eq!(out[r * n + c], want, "{} at ({r}, {c})", kernel.name());
+            }
+        }
+    }
+}
+
+/// Every path sums the same integers and applies the same epilogue: outputs are
+/// bit-identical to the portable path's, at the encoder's shapes and at ragged ones.
+#[test]
+fn every_path_matches_the_portable_one_bit_for_bit() {
+    let mut rng = SplitMix64::new(7);
+    for (rows, k, n) in [(1, 384, 384), (33, 384, 1536), (13, 1536, 384), (5, 7, 3), (97, 30, 81), (6, 4, 64)]
+    {
+        let x = random(&mut rng, rows * k, 3.0);
+        let w = random(&mut rng, k * n, 0.1);
+        let bias = random(&mut rng, n, 1.0);
+        let reference = product(Kernel::Portable, &x, &w, &bias, rows, k, n);
+        for kernel in Kernel::available() {
+            let out = product(kernel, &x, &w, &bias, rows, k, n);
+            let same = out.iter().zip(&reference).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{} differs from portable at {rows}x{k}x{n}", kernel.name());
+        }
+    }
+}
+
+/// Against the f32 product: 8-bit steps on both sides keep the error to a few percent of the
+/// output's spread.
+#[test]
+fn quantised_products_stay_close_to_f32() {
+    let mut rng = SplitMix64::new(11);
+    let (rows, k, n) = (32, 384, 384);
+    let x = random(&mut rng, rows * k, 2.0);
+    let w = random(&mut rng, k * n, 0.05);
+    let out = product(Kernel::detect(), &x, &w, &[], rows, k, n);
+    let exact: Vec<f32> =
+        (0..rows * n).map(|i| (0..k).map(|j| x[i / n * k + j] * w[j * n + i % n]).sum()).collect();
+    let spread = (exact.iter().map(|v| v * v).sum::<f32>() / exact.len() as f32).sqrt();
+    let worst = out.iter().zip(&exact).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(worst < 0.05 * spread, "worst error {worst} for an output spread of {spread}");
+}
+
+#[test]
+fn zero_rows_and_columns_are_exact_zeros() {
+    let (rows, k, n) = (3, 8, 20);
+    let mut w = vec![0.5f32; k * n];
+    for j in 0..k {
+        w[j * n + 4] = 0.0;
+    }
+    let mut x = vec![1.0f32; rows * k];
+    x[k..2 * k].fill(0.0);
+    for kernel in Kernel::available() {
+        let out = product(kernel, &x, &w, &[], rows, k, n);
+        assert!(out[n..2 * n].iter().all(|&v| v == 0.0), "{}: a zero row", kernel.name());
+        assert_eq!(out[4], 0.0, "{}: a zero column", kernel.name());
+        assert_eq!(out[0], 4.0, "{}", kernel.name());
+    }
+}
+
+#[test]
+fn portable_is_always_available_and_last() {
+    let paths = Kernel::available();
+    assert_eq!(paths.last(), Some(&Kernel::Portable));
+    assert_eq!(Kernel::detect(), paths[0]);
+}
