@@ -97,7 +97,7 @@ fn bench_dense(c: &mut Criterion) {
             let mut scratch = QuantizedRows::default();
             let mut out = vec![0f32; rows * n];
             group.bench_function(BenchmarkId::new(format!("int8-{}", kernel.name()), &shape), |bench| {
-                bench.iter(|| packed.matmul(&x, rows, &mut scratch, &mut out))
+                bench.iter(|| packed.matmul(&x, rows, &mut scratch, &mut out, false))
             });
         }
     }

@@ -126,14 +126,26 @@ def best_run(args, runs=3):
 
 
 def run_opinio(args):
-    """Runs `opinio ARGS` once: wall seconds, stdout, and the process's own peak RSS in MB."""
+    """Runs `opinio ARGS` once: wall seconds, stdout, and the process's own peak RSS in MB.
+
+    The peak is the process's VmHWM, read from /proc while it runs: `ru_maxrss` of a child
+    forked from this (large, ONNX Runtime holding) Python process would report this process's
+    size instead."""
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.Popen([OPINIO, *args], stdout=out, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak = 0
+        while proc.poll() is None:
+            try:
+                with open(f"/proc/{proc.pid}/status") as f:
+                    hwm = next((l for l in f if l.startswith("VmHWM:")), None)
+                if hwm:
+                    peak = max(peak, int(hwm.split()[1]))
+            except OSError:
+                pass
+            time.sleep(0.01)
         seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             raise subprocess.CalledProcessError(proc.returncode, [OPINIO, *args])
         out.seek(0)
-        return seconds, out.read(), usage.ru_maxrss / 1024
+        return seconds, out.read(), peak / 1024

@@ -95,3 +95,20 @@ pub(crate) fn float_attr(name: &str, f: f32) -> AttributeProto {
 pub(crate) fn attr<'n>(node: &'n NodeProto, name: &str) -> Option<&'n AttributeProto> {
     node.attribute.iter().find(|a| a.name == name)
 }
+
+/// Removes the nodes whose outputs nothing reads and the graph does not output, until none
+/// is left: what a rewrite replaced. Returns how many were removed.
+pub(crate) fn prune_dead(graph: &mut GraphProto) -> usize {
+    let before = graph.node.len();
+    loop {
+        let mut read: std::collections::HashSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+        read.extend(graph.node.iter().flat_map(|n| n.input.iter().map(String::as_str)));
+        let live: Vec<bool> =
+            graph.node.iter().map(|n| n.output.iter().any(|o| read.contains(o.as_str()))).collect();
+        if live.iter().all(|&l| l) {
+            return before - graph.node.len();
+        }
+        let mut keep = live.into_iter();
+        graph.node.retain(|_| keep.next().unwrap_or(true));
+    }
+}

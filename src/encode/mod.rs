@@ -47,6 +47,7 @@
 pub(crate) mod attention;
 mod batch;
 pub mod dense;
+pub(crate) mod gelu;
 mod graph;
 pub mod model;
 pub mod onnx;

@@ -112,9 +112,14 @@ impl EvalOp for FusedAttention {
             mask.iter().copied().cycle().take(batch * seq).collect()
         };
         let dims = Dims { batch, seq, heads: self.heads, head_dim: hidden / self.heads };
-        let mut out = vec![0f32; batch * seq * hidden];
-        kernel::attend(plain(&q)?, plain(&k)?, plain(&v)?, &mask, dims, self.scale, &mut out);
-        Ok(tvec!(Tensor::from_shape(&[batch, seq, hidden], &out)?.into_tvalue()))
+        // SAFETY: `attend` writes every value (each row of each head) before it is read.
+        let mut out = unsafe { Tensor::uninitialized::<f32>(&[batch, seq, hidden])? };
+        {
+            let mut view = out.try_as_plain_ram_mut()?;
+            let values = view.as_slice_mut::<f32>()?;
+            kernel::attend(plain(&q)?, plain(&k)?, plain(&v)?, &mask, dims, self.scale, values);
+        }
+        Ok(tvec!(out.into_tvalue()))
     }
 }
 

@@ -78,13 +78,20 @@ fn parse(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn Infere
         .into_iter()
         .find(|k| Some(k.name()) == name.as_deref())
         .with_context(|| format!("OpinioDense kernel {name:?} is not one this CPU runs"))?;
-    Ok((expand(Dense { kernel }), vec![]))
+    let gelu = match crate::encode::graph::attr(node, "activation").map(|a| a.s.as_slice()) {
+        None => false,
+        Some(b"gelu") => true,
+        Some(other) => bail!("OpinioDense activation {:?} is not gelu", String::from_utf8_lossy(other)),
+    };
+    Ok((expand(Dense { kernel, gelu }), vec![]))
 }
 
-/// The node as parsed: `(x, w[, bias])`, with `w` and `bias` constants.
+/// The node as parsed: `(x, w[, bias])`, with `w` and `bias` constants, and GELU after it
+/// when `gelu`.
 #[derive(Clone, Debug)]
 struct Dense {
     kernel: Kernel,
+    gelu: bool,
 }
 
 impl Expansion for Dense {
@@ -133,19 +140,20 @@ impl Expansion for Dense {
             bias.len()
         );
         let weights = self.kernel.pack(w.try_as_plain_ram()?.as_slice::<f32>()?, k, n, bias);
-        model.wire_node(prefix, QuantizedDense { weights: Arc::new(weights) }, &inputs[..1])
+        model.wire_node(prefix, QuantizedDense { weights: Arc::new(weights), gelu: self.gelu }, &inputs[..1])
     }
 }
 
-/// `x · W + b` on the last axis of `x`, in int8 with i32 sums.
+/// `x · W + b` on the last axis of `x`, in int8 with i32 sums, then GELU when `gelu`.
 #[derive(Clone, Debug)]
 pub(crate) struct QuantizedDense {
     weights: Arc<PackedWeights>,
+    gelu: bool,
 }
 
 impl PartialEq for QuantizedDense {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.weights, &other.weights)
+        Arc::ptr_eq(&self.weights, &other.weights) && self.gelu == other.gelu
     }
 }
 
@@ -158,7 +166,8 @@ impl Op for QuantizedDense {
 
     fn info(&self) -> TractResult<Vec<String>> {
         let w = &self.weights;
-        Ok(vec![format!("int8 {}x{}, {} path", w.k(), w.n(), w.kernel().name())])
+        let gelu = if self.gelu { ", then gelu" } else { "" };
+        Ok(vec![format!("int8 {}x{}, {} path{gelu}", w.k(), w.n(), w.kernel().name())])
     }
 
     op_as_typed_op!();
@@ -185,7 +194,8 @@ impl EvalOp for QuantizedDense {
         let values = x.try_as_plain_ram()?.as_slice::<f32>()?;
         SCRATCH.with(|scratch| {
             let mut plain = out.try_as_plain_ram_mut()?;
-            self.weights.matmul(values, rows, &mut scratch.borrow_mut(), plain.as_slice_mut::<f32>()?);
+            let y = plain.as_slice_mut::<f32>()?;
+            self.weights.matmul(values, rows, &mut scratch.borrow_mut(), y, self.gelu);
             TractResult::Ok(())
         })?;
         Ok(tvec!(out.into_tvalue()))

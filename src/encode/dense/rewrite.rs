@@ -3,15 +3,20 @@
 //! A dense layer is `MatMul(x, W)` with `W` a rank-2 f32 initialiser (`[in, out]`, as
 //! exporters store BERT's projections), usually followed by `Add(·, b)` with a rank-1 f32
 //! initialiser of `out` values read by nothing else. The node takes `(x, W[, b])` and is put
-//! where the `Add` (or, without a bias, the `MatMul`) was, under the same output name; the
-//! replaced `MatMul` is left with nothing reading it and tract drops it when it optimises.
-//! Run after the attention fusion, which looks for the `Add`s this removes by the values
-//! they produce, not by the nodes.
+//! where the `Add` (or, without a bias, the `MatMul`) was, under the same output name.
+//!
+//! When GELU follows, written out as exporters do (`Mul(Mul(y, Add(Erf(Div(y, √2)), 1)), 0.5)`),
+//! it is folded in too (attribute `activation = "gelu"`): the node then stands where the last
+//! `Mul` was. Left to tract, those five element-wise steps over the `[tokens, 1536]` output
+//! cost about as much as the int8 product itself.
+//!
+//! The nodes replaced are then removed (with whatever else nothing reads). Run after the
+//! attention fusion, which looks for the `Add`s this removes.
 
 use tract_onnx::pb::{tensor_proto::DataType, GraphProto, NodeProto, TensorProto};
 
 use super::Kernel;
-use crate::encode::graph::{str_attr, Graph};
+use crate::encode::graph::{prune_dead, str_attr, Graph};
 
 /// The op type of the dense node; [`super::register`] teaches tract-onnx to read it.
 pub(crate) const OP_TYPE: &str = "OpinioDense";
@@ -27,6 +32,7 @@ pub(crate) fn quantize_dense(graph: &mut GraphProto, kernel: Kernel) -> usize {
     for (at, node) in dense {
         graph.node[at] = node;
     }
+    prune_dead(graph);
     count
 }
 
@@ -34,7 +40,7 @@ fn is_f32(t: &TensorProto, rank: usize) -> bool {
     t.data_type == DataType::Float as i32 && t.dims.len() == rank
 }
 
-impl Graph<'_> {
+impl<'a> Graph<'a> {
     /// The dense node for `matmul` and the index of the node it replaces.
     fn dense(&self, matmul: &NodeProto, kernel: Kernel) -> Option<(usize, NodeProto)> {
         let [x, w] = matmul.input.as_slice() else { return None };
@@ -45,14 +51,20 @@ impl Graph<'_> {
         let out = matmul.output.first()?;
         // A product nothing reads (left by an earlier rewrite) is not worth a node.
         self.readers.get(out.as_str())?;
-        let node = |inputs: Vec<String>, output: &[String]| NodeProto {
-            input: inputs,
-            output: output.to_vec(),
-            name: format!("{}.int8", matmul.name),
-            op_type: OP_TYPE.into(),
-            domain: "ai.opinio".into(),
-            attribute: vec![str_attr("kernel", kernel.name())],
-            ..NodeProto::default()
+        let node = |inputs: Vec<String>, output: &[String], gelu: bool| {
+            let mut attribute = vec![str_attr("kernel", kernel.name())];
+            if gelu {
+                attribute.push(str_attr("activation", "gelu"));
+            }
+            NodeProto {
+                input: inputs,
+                output: output.to_vec(),
+                name: format!("{}.int8", matmul.name),
+                op_type: OP_TYPE.into(),
+                domain: "ai.opinio".into(),
+                attribute,
+                ..NodeProto::default()
+            }
         };
         if let Some((at, add)) = self.read_only_by(out, "Add") {
             let bias = add.input.iter().find(|i| *i != out).filter(|b| {
@@ -61,11 +73,38 @@ impl Graph<'_> {
                     .is_some_and(|t| is_f32(t, 1) && t.dims[0] == weights.dims[1])
             });
             if let (Some(bias), 2) = (bias, add.input.len()) {
-                return Some((at, node(vec![x.clone(), w.clone(), bias.clone()], &add.output)));
+                let inputs = vec![x.clone(), w.clone(), bias.clone()];
+                let y = add.output.first()?;
+                return Some(match self.gelu_of(y) {
+                    Some((last, output)) => (last, node(inputs, output, true)),
+                    None => (at, node(inputs, &add.output, false)),
+                });
             }
         }
         let at = *self.producer.get(out.as_str())?;
-        Some((at, node(vec![x.clone(), w.clone()], &matmul.output)))
+        Some((at, node(vec![x.clone(), w.clone()], &matmul.output, false)))
+    }
+
+    /// `gelu(y)` written out as the exporters do, when nothing else reads its steps: the
+    /// index of its last node and that node's output.
+    fn gelu_of(&self, y: &str) -> Option<(usize, &'a [String])> {
+        let readers = self.readers.get(y)?;
+        let by = |op: &str| readers.iter().map(|&i| &self.nodes[i]).find(|n| n.op_type == op);
+        let (div, times) = (by("Div")?, by("Mul")?);
+        if readers.len() != 2 || div.input.first().map(String::as_str) != Some(y) {
+            return None;
+        }
+        let root2 = self.scalar_f32(div.input.get(1)?)?;
+        let (_, erf) = self.read_only_by(div.output.first()?, "Erf")?;
+        let (_, plus_one) = self.read_only_by(erf.output.first()?, "Add")?;
+        let (_, mul) = self.read_only_by(plus_one.output.first()?, "Mul")?;
+        let (last, half) = self.read_only_by(mul.output.first()?, "Mul")?;
+        let other = |node: &NodeProto, known: &str| node.input.iter().find(|i| *i != known).cloned();
+        let one = self.scalar_f32(&other(plus_one, erf.output.first()?)?)?;
+        let factor = self.scalar_f32(&other(half, mul.output.first()?)?)?;
+        let is_times = std::ptr::eq(mul, times) && mul.input.iter().any(|i| i == y);
+        let shape_ok = (root2 - std::f32::consts::SQRT_2).abs() < 1e-4 && one == 1.0 && factor == 0.5;
+        (is_times && shape_ok).then_some((last, half.output.as_slice()))
     }
 }
 
@@ -83,7 +122,9 @@ mod tests {
         assert_eq!(quantize_dense(graph, Kernel::Portable), 36);
         let dense: Vec<&NodeProto> = graph.node.iter().filter(|n| n.op_type == OP_TYPE).collect();
         assert!(dense.iter().all(|n| n.input.len() == 3), "every layer's bias is folded in");
-        // The replaced MatMuls are still there but nothing reads them: a second pass is a no-op.
+        let gelu = |n: &NodeProto| n.attribute.iter().any(|a| a.name == "activation" && a.s == b"gelu");
+        assert_eq!(dense.iter().filter(|n| gelu(n)).count(), 6, "each layer's GELU is folded in");
+        // The replaced nodes are gone: a second pass finds nothing.
         assert_eq!(quantize_dense(graph, Kernel::Portable), 0);
     }
 }

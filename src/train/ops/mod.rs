@@ -17,7 +17,6 @@
 
 mod attention;
 mod bias;
-mod gelu;
 mod layer_norm;
 
 pub use attention::attention;
@@ -26,6 +25,8 @@ pub use layer_norm::layer_norm;
 
 use candle_core::{CpuStorage, Layout, Storage, StorageRef, Tensor};
 use rayon::prelude::*;
+
+use crate::encode::gelu;
 
 /// The f32 values of a contiguous CPU tensor argument.
 fn values<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> candle_core::Result<&'a [f32]> {

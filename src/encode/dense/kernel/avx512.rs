@@ -48,6 +48,11 @@ pub(super) unsafe fn matmul(a: &[u8], rows: &Rows, stride: usize, w: &[i8], e: &
                     2 => t.run::<2>(&rows, e, dst),
                     _ => t.run::<1>(&rows, e, dst),
                 }
+                // Each row's columns of this panel, while they are in cache.
+                let cols = p * NR..((p + 1) * NR).min(e.n);
+                for row in r..r + mr {
+                    e.activate(&mut out[row * e.n + cols.start..row * e.n + cols.end]);
+                }
                 r += mr;
             }
         }

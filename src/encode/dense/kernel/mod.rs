@@ -155,9 +155,18 @@ impl Kernel {
         for s in &mut scales {
             *s = if *s > 0.0 { *s / 127.0 } else { 1.0 };
         }
-        let q =
-            |kk: usize, c: usize| -> i8 { (w[kk * n + c] / scales[c]).round().clamp(-127.0, 127.0) as i8 };
-        let sums: Vec<i32> = (0..n).map(|c| (0..k).map(|kk| q(kk, c) as i32).sum()).collect();
+        // Quantised once, `[k][n]` like `w`; packing then only moves bytes.
+        let inv: Vec<f32> = scales.iter().map(|s| 1.0 / s).collect();
+        let mut quantised = vec![0i8; k * n];
+        let mut sums = vec![0i32; n];
+        for (row, dst) in w.chunks_exact(n).zip(quantised.chunks_exact_mut(n)) {
+            for (((d, &x), &i), sum) in dst.iter_mut().zip(row).zip(&inv).zip(sums.iter_mut()) {
+                let v = quantize::round(x * i).clamp(-127.0, 127.0) as i8;
+                *d = v;
+                *sum += v as i32;
+            }
+        }
+        let q = |kk: usize, c: usize| quantised[kk * n + c];
         let data = match self {
             Kernel::Avx512Vnni => Packed::I8(panels(k, n, VNNI_PANEL, 4, q)),
             Kernel::Avx2 => Packed::I16(panels(k, n, AVX2_PANEL, 2, |kk, c| q(kk, c) as i16)),
@@ -239,17 +248,17 @@ impl PackedWeights {
     }
 
     /// `out = x · W + bias` for `rows` rows of `x` (`[rows, k]` f32), into `out`
-    /// (`[rows, n]`); `scratch` holds the quantised rows between calls.
-    pub fn matmul(&self, x: &[f32], rows: usize, scratch: &mut QuantizedRows, out: &mut [f32]) {
+    /// (`[rows, n]`), then GELU when `gelu`; `scratch` holds the quantised rows between calls.
+    pub fn matmul(&self, x: &[f32], rows: usize, scratch: &mut QuantizedRows, out: &mut [f32], gelu: bool) {
         assert_eq!(out.len(), rows * self.n, "output is [rows, n]");
         self.kernel.quantize_rows(x, rows, self.k, scratch);
-        self.matmul_quantized(scratch, out);
+        self.matmul_quantized(scratch, out, gelu);
     }
 
     /// The product for rows already quantised by [`Kernel::quantize_rows`] on this path.
-    pub fn matmul_quantized(&self, a: &QuantizedRows, out: &mut [f32]) {
+    pub fn matmul_quantized(&self, a: &QuantizedRows, out: &mut [f32], gelu: bool) {
         assert_eq!(out.len(), a.rows * self.n, "output is [rows, n]");
-        let e = Epilogue { scales: &self.scales, sums: &self.sums, bias: &self.bias, n: self.n };
+        let e = Epilogue { scales: &self.scales, sums: &self.sums, bias: &self.bias, n: self.n, gelu };
         let stride = self.kernel.row_stride(self.k);
         match (&self.data, self.kernel) {
             #[cfg(target_arch = "x86_64")]
@@ -295,13 +304,24 @@ pub(crate) struct Epilogue<'a> {
     pub sums: &'a [i32],
     pub bias: &'a [f32],
     pub n: usize,
+    /// GELU after the bias.
+    pub gelu: bool,
 }
 
 impl Epilogue<'_> {
-    /// The output of column `c` of a row with scale `row_scale` and zero point `zero`.
+    /// The output of column `c` of a row with scale `row_scale` and zero point `zero`,
+    /// before the activation.
     #[inline]
     pub fn apply(&self, sum: i32, row_scale: f32, zero: i32, c: usize) -> f32 {
         (sum - zero * self.sums[c]) as f32 * (row_scale * self.scales[c]) + self.bias[c]
+    }
+
+    /// The activation over outputs just written (still in cache): GELU, or nothing.
+    #[inline(always)]
+    pub fn activate(&self, y: &mut [f32]) {
+        if self.gelu {
+            y.iter_mut().for_each(|v| *v = crate::encode::gelu::gelu(*v));
+        }
     }
 }
 

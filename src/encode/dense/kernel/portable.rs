@@ -10,6 +10,7 @@ pub(super) fn matmul(a: &[u8], rows: &Rows, stride: usize, w: &[i8], e: &Epilogu
         for (c, (col, y)) in w.chunks_exact(stride).zip(dst.iter_mut()).enumerate() {
             *y = e.apply(dot(row, col), scale, zero, c);
         }
+        e.activate(dst);
     }
 }
 

