@@ -101,7 +101,8 @@ pub(crate) fn attr<'n>(node: &'n NodeProto, name: &str) -> Option<&'n AttributeP
 pub(crate) fn prune_dead(graph: &mut GraphProto) -> usize {
     let before = graph.node.len();
     loop {
-        let mut read: std::collections::HashSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+        let mut read: std::collections::HashSet<&str> =
+            graph.output.iter().map(|o| o.name.as_str()).collect();
         read.extend(graph.node.iter().flat_map(|n| n.input.iter().map(String::as_str)));
         let live: Vec<bool> =
             graph.node.iter().map(|n| n.output.iter().any(|o| read.contains(o.as_str()))).collect();

@@ -49,6 +49,7 @@ mod batch;
 pub mod dense;
 pub(crate) mod gelu;
 mod graph;
+mod layer_norm;
 pub mod model;
 pub mod onnx;
 pub mod pool;

@@ -169,10 +169,12 @@ impl OnnxGraph {
                     .with_path(path));
                 }
             }
+            super::layer_norm::fuse_layer_norm(graph);
         }
         let mut onnx = tract_onnx::onnx();
         super::attention::register(&mut onnx);
         super::dense::register(&mut onnx);
+        super::layer_norm::register(&mut onnx);
         let model = onnx
             .model_for_proto_model(&proto)
             .map_err(|e| tract_error(ErrorKind::Malformed, "onnx model does not load", path, e))?;
@@ -247,6 +249,7 @@ impl OnnxGraph {
 }
 
 impl OptimizedGraph {
+
     /// The hidden size of the per-token output.
     pub fn hidden(&self) -> usize {
         self.hidden

@@ -108,7 +108,11 @@ impl MulAdd for Fused {
     #[inline(always)]
     fn transpose_keys(k: &[f32], starts: &[usize], d: usize, lp: usize, kt: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
-        if d % LANES == 0 && lp % LANES == 0 && kt.len() >= d * lp && starts.iter().all(|&at| at + d <= k.len()) {
+        if d % LANES == 0
+            && lp % LANES == 0
+            && kt.len() >= d * lp
+            && starts.iter().all(|&at| at + d <= k.len())
+        {
             // SAFETY: `Fused` runs only inside `attend_avx2`, on CPUs with AVX2; the bounds
             // the function reads and writes within were just checked.
             unsafe { transpose_keys_avx2(k, starts, d, lp, kt) };

@@ -89,16 +89,16 @@ impl Tile {
                 }
             }
         }
+        // No early exit for a partial panel: a loop of fixed length lets the accumulators
+        // live in registers (with a `break` they were zeroed in memory, by a `memset` call
+        // per tile). Columns past `n` get an empty mask, which loads and stores nothing.
         for j in 0..4 {
             let c = self.c0 + j * 16;
-            if c >= e.n {
-                break;
-            }
-            let valid = (e.n - c).min(16);
-            let mask: __mmask16 = if valid == 16 { 0xffff } else { ((1u32 << valid) - 1) as u16 };
-            let scale = _mm512_maskz_loadu_ps(mask, e.scales.as_ptr().add(c));
-            let sums = _mm512_maskz_loadu_epi32(mask, e.sums.as_ptr().add(c));
-            let bias = _mm512_maskz_loadu_ps(mask, e.bias.as_ptr().add(c));
+            let valid = e.n.saturating_sub(c).min(16);
+            let mask = ((1u32 << valid) - 1) as __mmask16;
+            let scale = _mm512_maskz_loadu_ps(mask, e.scales.as_ptr().wrapping_add(c));
+            let sums = _mm512_maskz_loadu_epi32(mask, e.sums.as_ptr().wrapping_add(c));
+            let bias = _mm512_maskz_loadu_ps(mask, e.bias.as_ptr().wrapping_add(c));
             for (i, row) in acc.iter().enumerate() {
                 // The same operations in the same order as `Epilogue::apply`: every path
                 // gives bit-identical outputs.
@@ -106,7 +106,7 @@ impl Tile {
                 let shift = _mm512_mullo_epi32(_mm512_set1_epi32(rows.zeros[i]), sums);
                 let v = _mm512_cvtepi32_ps(_mm512_sub_epi32(row[j], shift));
                 let y = _mm512_add_ps(_mm512_mul_ps(v, s), bias);
-                _mm512_mask_storeu_ps(out.add(i * e.n + c), mask, y);
+                _mm512_mask_storeu_ps(out.wrapping_add(i * e.n + c), mask, y);
             }
         }
     }

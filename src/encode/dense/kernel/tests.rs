@@ -9,7 +9,14 @@ fn product(kernel: Kernel, x: &[f32], w: &[f32], bias: &[f32], rows: usize, k: u
     product_then(kernel, x, w, bias, (rows, k, n), false)
 }
 
-fn product_then(kernel: Kernel, x: &[f32], w: &[f32], bias: &[f32], shape: (usize, usize, usize), gelu: bool) -> Vec<f32> {
+fn product_then(
+    kernel: Kernel,
+    x: &[f32],
+    w: &[f32],
+    bias: &[f32],
+    shape: (usize, usize, usize),
+    gelu: bool,
+) -> Vec<f32> {
     let (rows, k, n) = shape;
     let packed = kernel.pack(w, k, n, bias);
     let mut out = vec![f32::NAN; rows * n];
