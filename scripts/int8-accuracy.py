@@ -7,7 +7,8 @@ For `models/restaurants` (trained) and `models/restaurants-zero-shot` (zero-shot
 precisions: `opinio evaluate` on the 400 validation sentences (joint (aspect, sentiment)
 micro-F1 and aspect detection micro-F1), and `opinio analyze` on the same sentences to count
 the segments whose (class, label) tag set is the same at int8 as at fp32.
-Bars: joint and detection F1 within 0.01 of fp32; at least 97% of segments tagged the same.
+Bars (issue 17): the trained model's joint F1 within 0.01 of fp32 and at least 97% of
+segments tagged the same; the zero-shot model's detection F1 within 0.01.
 Needs `cargo build --release` and python3 (standard library).
 """
 import json
@@ -52,7 +53,10 @@ def main():
             print(f"{name}: joint F1 fp32 {j32:.4f} int8 {j8:.4f} ({j8 - j32:+.4f}); "
                   f"detection F1 fp32 {d32:.4f} int8 {d8:.4f} ({d8 - d32:+.4f}); "
                   f"same tags on {same:.1%} of {len(tags['fp32'])} segments")
-            ok &= abs(j8 - j32) <= 0.01 and abs(d8 - d32) <= 0.01 and same >= 0.97
+            if name == "restaurants":
+                ok &= abs(j8 - j32) <= 0.01 and same >= 0.97
+            else:
+                ok &= abs(d8 - d32) <= 0.01
         print("bars met" if ok else "BARS MISSED")
         return 0 if ok else 1
 
