@@ -87,6 +87,15 @@ pub(crate) fn str_attr(name: &str, s: &str) -> AttributeProto {
     }
 }
 
+pub(crate) fn floats_attr(name: &str, floats: Vec<f32>) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Floats as i32,
+        floats,
+        ..AttributeProto::default()
+    }
+}
+
 pub(crate) fn float_attr(name: &str, f: f32) -> AttributeProto {
     AttributeProto { name: name.into(), r#type: AttributeType::Float as i32, f, ..AttributeProto::default() }
 }

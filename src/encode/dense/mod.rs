@@ -83,7 +83,12 @@ fn parse(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn Infere
         Some(b"gelu") => true,
         Some(other) => bail!("OpinioDense activation {:?} is not gelu", String::from_utf8_lossy(other)),
     };
-    Ok((expand(Dense { kernel, gelu }), vec![]))
+    let smooth = crate::encode::graph::attr(node, "smooth").map(|a| a.floats.clone()).unwrap_or_default();
+    ensure!(
+        smooth.iter().all(|s| *s > 0.0 && s.is_finite()),
+        "OpinioDense smoothing factors must be positive"
+    );
+    Ok((expand(Dense { kernel, gelu, smooth }), vec![]))
 }
 
 /// The node as parsed: `(x, w[, bias])`, with `w` and `bias` constants, and GELU after it
@@ -92,6 +97,8 @@ fn parse(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn Infere
 struct Dense {
     kernel: Kernel,
     gelu: bool,
+    /// Per input channel smoothing ([`Kernel::pack_smoothed`]); empty for none.
+    smooth: Vec<f32>,
 }
 
 impl Expansion for Dense {
@@ -139,7 +146,13 @@ impl Expansion for Dense {
             "OpinioDense bias of {} values for {n} columns",
             bias.len()
         );
-        let weights = self.kernel.pack(w.try_as_plain_ram()?.as_slice::<f32>()?, k, n, bias);
+        ensure!(
+            self.smooth.is_empty() || self.smooth.len() == k,
+            "OpinioDense smoothing of {} values for {k} inputs",
+            self.smooth.len()
+        );
+        let weights =
+            self.kernel.pack_smoothed(w.try_as_plain_ram()?.as_slice::<f32>()?, k, n, bias, &self.smooth);
         model.wire_node(prefix, QuantizedDense { weights: Arc::new(weights), gelu: self.gelu }, &inputs[..1])
     }
 }

@@ -16,7 +16,8 @@
 use tract_onnx::pb::{tensor_proto::DataType, GraphProto, NodeProto, TensorProto};
 
 use super::Kernel;
-use crate::encode::graph::{prune_dead, str_attr, Graph};
+use crate::encode::graph::{floats_attr, prune_dead, str_attr, Graph};
+use crate::encode::onnx::f32_values;
 
 /// The op type of the dense node; [`super::register`] teaches tract-onnx to read it.
 pub(crate) const OP_TYPE: &str = "OpinioDense";
@@ -51,10 +52,14 @@ impl<'a> Graph<'a> {
         let out = matmul.output.first()?;
         // A product nothing reads (left by an earlier rewrite) is not worth a node.
         self.readers.get(out.as_str())?;
+        let smooth = self.smoothing(x, weights);
         let node = |inputs: Vec<String>, output: &[String], gelu: bool| {
             let mut attribute = vec![str_attr("kernel", kernel.name())];
             if gelu {
                 attribute.push(str_attr("activation", "gelu"));
+            }
+            if let Some(smooth) = &smooth {
+                attribute.push(floats_attr("smooth", smooth.clone()));
             }
             NodeProto {
                 input: inputs,
@@ -83,6 +88,36 @@ impl<'a> Graph<'a> {
         }
         let at = *self.producer.get(out.as_str())?;
         Some((at, node(vec![x.clone(), w.clone()], &matmul.output, false)))
+    }
+
+    /// Per-input-channel smoothing factors for a layer whose input `x` is a LayerNorm's
+    /// output, from that LayerNorm's γ and β alone (no calibration data): channel `j` of
+    /// `γ · z + β`, with `z` normalised, reaches about `3|γⱼ| + |βⱼ|`, and BERT's outlier
+    /// channels are exactly those with large γ or β (Kovaleva et al. 2021). With `wⱼ` the
+    /// largest weight of row `j`, `sⱼ = √(aⱼ / wⱼ)` (SmoothQuant's α = 0.5) leaves input and
+    /// weights the same largest magnitude per channel.
+    fn smoothing(&self, x: &str, weights: &TensorProto) -> Option<Vec<f32>> {
+        let ln = self.made_by(x, "LayerNormalization")?;
+        let vector = |name: &String| {
+            self.initializers.get(name.as_str()).filter(|t| is_f32(t, 1)).and_then(|t| f32_values(t).ok())
+        };
+        let (gamma, beta) = (vector(ln.input.get(1)?)?, vector(ln.input.get(2)?)?);
+        let w = f32_values(weights).ok()?;
+        let (k, n) = (weights.dims[0] as usize, weights.dims[1] as usize);
+        if gamma.len() != k || beta.len() != k || w.len() != k * n {
+            return None;
+        }
+        let smooth = w.chunks_exact(n).zip(gamma.iter().zip(&beta)).map(|(row, (g, b))| {
+            let a = 3.0 * g.abs() + b.abs();
+            let wmax = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let s = (a / wmax).sqrt();
+            if s.is_finite() && s > 0.0 {
+                s.clamp(1e-3, 1e3)
+            } else {
+                1.0
+            }
+        });
+        Some(smooth.collect())
     }
 
     /// `gelu(y)` written out as the exporters do, when nothing else reads its steps: the
@@ -124,6 +159,10 @@ mod tests {
         assert!(dense.iter().all(|n| n.input.len() == 3), "every layer's bias is folded in");
         let gelu = |n: &NodeProto| n.attribute.iter().any(|a| a.name == "activation" && a.s == b"gelu");
         assert_eq!(dense.iter().filter(|n| gelu(n)).count(), 6, "each layer's GELU is folded in");
+        // Q, K, V and the feed-forward input read a LayerNorm's output: smoothed.
+        let smoothed =
+            |n: &NodeProto| n.attribute.iter().any(|a| a.name == "smooth" && a.floats.len() == 384);
+        assert_eq!(dense.iter().filter(|n| smoothed(n)).count(), 24);
         // The replaced nodes are gone: a second pass finds nothing.
         assert_eq!(quantize_dense(graph, Kernel::Portable), 0);
     }

@@ -60,6 +60,9 @@ pub struct PackedWeights {
     /// Per column: `Σₖ q`, for the activations' zero points.
     sums: Vec<i32>,
     bias: Vec<f32>,
+    /// Per input channel: what the input is multiplied by before quantising (the inverse of
+    /// the weights' smoothing); empty when not smoothed.
+    channels: Vec<f32>,
     data: Packed,
 }
 
@@ -81,6 +84,8 @@ pub struct QuantizedRows {
     bytes: Vec<u8>,
     /// The same values as i16 (AVX2), `[rows, stride]`.
     words: Vec<i16>,
+    /// The input with its channels smoothed, `[rows, k]`, when the weights were.
+    smoothed: Vec<f32>,
 }
 
 impl Kernel {
@@ -143,9 +148,28 @@ impl Kernel {
     /// # Panics
     /// When this CPU cannot run the path (see [`Kernel::available`]).
     pub fn pack(self, w: &[f32], k: usize, n: usize, bias: &[f32]) -> PackedWeights {
+        self.pack_smoothed(w, k, n, bias, &[])
+    }
+
+    /// [`Kernel::pack`] with the input channels smoothed: weight row `j` is multiplied by
+    /// `smooth[j]` before quantising and every input row's channel `j` divided by it before
+    /// its own quantisation, which leaves the product unchanged but moves an activation
+    /// channel's outliers into the weights, where the per-column scales absorb them
+    /// (SmoothQuant, Xiao et al. 2023). `smooth` is empty (none) or `k` positive values.
+    pub fn pack_smoothed(self, w: &[f32], k: usize, n: usize, bias: &[f32], smooth: &[f32]) -> PackedWeights {
         assert!(Kernel::available().contains(&self), "this CPU cannot run the {} path", self.name());
         assert_eq!(w.len(), k * n, "weights are [k, n]");
         assert!(bias.is_empty() || bias.len() == n, "bias has one value per column");
+        assert!(smooth.is_empty() || (smooth.len() == k && smooth.iter().all(|s| *s > 0.0 && s.is_finite())));
+        let smoothed: Vec<f32>;
+        let w = if smooth.is_empty() {
+            w
+        } else {
+            smoothed =
+                w.chunks_exact(n).zip(smooth).flat_map(|(row, s)| row.iter().map(move |v| v * s)).collect();
+            &smoothed[..]
+        };
+        let channels: Vec<f32> = smooth.iter().map(|s| 1.0 / s).collect();
         let mut scales = vec![0f32; n];
         for row in w.chunks_exact(n) {
             for (s, &x) in scales.iter_mut().zip(row) {
@@ -175,14 +199,14 @@ impl Kernel {
             ),
         };
         let bias = if bias.is_empty() { vec![0.0; n] } else { bias.to_vec() };
-        PackedWeights { kernel: self, k, n, scales, sums, bias, data }
+        PackedWeights { kernel: self, k, n, scales, sums, bias, channels, data }
     }
 
     /// Quantises `rows` rows of `k` f32 values per row (asymmetric, 0..=255 with a zero
     /// point per row) into `out`, in this path's activation form.
     pub fn quantize_rows(self, x: &[f32], rows: usize, k: usize, out: &mut QuantizedRows) {
         assert_eq!(x.len(), rows * k, "activations are [rows, k]");
-        quantize::rows(self, x, rows, k, self.row_stride(k), out);
+        quantize::rows(self, x, &[], (rows, k, self.row_stride(k)), out);
     }
 
     /// Activation row length in elements: `k` rounded up to the path's group of products.
@@ -244,14 +268,16 @@ impl PackedWeights {
             Packed::I8(v) => v.len(),
             Packed::I16(v) => 2 * v.len(),
         };
-        data + 12 * self.n
+        data + 12 * self.n + 4 * self.channels.len()
     }
 
     /// `out = x · W + bias` for `rows` rows of `x` (`[rows, k]` f32), into `out`
     /// (`[rows, n]`), then GELU when `gelu`; `scratch` holds the quantised rows between calls.
     pub fn matmul(&self, x: &[f32], rows: usize, scratch: &mut QuantizedRows, out: &mut [f32], gelu: bool) {
         assert_eq!(out.len(), rows * self.n, "output is [rows, n]");
-        self.kernel.quantize_rows(x, rows, self.k, scratch);
+        assert_eq!(x.len(), rows * self.k, "input is [rows, k]");
+        let stride = self.kernel.row_stride(self.k);
+        quantize::rows(self.kernel, x, &self.channels, (rows, self.k, stride), scratch);
         self.matmul_quantized(scratch, out, gelu);
     }
 

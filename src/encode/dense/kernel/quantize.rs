@@ -11,8 +11,15 @@
 use super::{Kernel, QuantizedRows};
 
 /// Fills `out` with `rows` quantised rows of `x`, each `stride` values long (`k` values
-/// then padding that contributes nothing to a product).
-pub(super) fn rows(kernel: Kernel, x: &[f32], rows: usize, k: usize, stride: usize, out: &mut QuantizedRows) {
+/// then padding that contributes nothing to a product). `channels` (empty, or `k` values)
+/// multiplies each input channel first (the weights' smoothing, undone on this side).
+pub(super) fn rows(
+    kernel: Kernel,
+    x: &[f32],
+    channels: &[f32],
+    (rows, k, stride): (usize, usize, usize),
+    out: &mut QuantizedRows,
+) {
     out.rows = rows;
     out.scales.clear();
     out.scales.resize(rows, 1.0);
@@ -28,21 +35,33 @@ pub(super) fn rows(kernel: Kernel, x: &[f32], rows: usize, k: usize, stride: usi
     #[cfg(target_arch = "x86_64")]
     if kernel != Kernel::Portable {
         // SAFETY: both x86 paths are chosen only on CPUs with AVX2.
-        unsafe { fill_avx2(kernel, x, k, stride, out) };
+        unsafe { fill_avx2(kernel, x, channels, (k, stride), out) };
         return;
     }
-    fill(kernel, x, k, stride, out);
+    fill(kernel, x, channels, (k, stride), out);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn fill_avx2(kernel: Kernel, x: &[f32], k: usize, stride: usize, out: &mut QuantizedRows) {
-    fill(kernel, x, k, stride, out);
+unsafe fn fill_avx2(kernel: Kernel, x: &[f32], channels: &[f32], widths: (usize, usize), out: &mut QuantizedRows) {
+    fill(kernel, x, channels, widths, out);
 }
 
 #[inline(always)]
-fn fill(kernel: Kernel, x: &[f32], k: usize, stride: usize, out: &mut QuantizedRows) {
-    let QuantizedRows { scales, zeros, bytes, words, .. } = out;
+fn fill(kernel: Kernel, x: &[f32], channels: &[f32], (k, stride): (usize, usize), out: &mut QuantizedRows) {
+    let QuantizedRows { scales, zeros, bytes, words, smoothed, .. } = out;
+    let x = if channels.is_empty() {
+        x
+    } else {
+        // A plain loop over slices, so that it vectorises like the rest.
+        smoothed.resize(x.len(), 0.0);
+        for (dst, src) in smoothed.chunks_exact_mut(k).zip(x.chunks_exact(k)) {
+            for ((d, v), m) in dst.iter_mut().zip(src).zip(channels) {
+                *d = v * m;
+            }
+        }
+        &smoothed[..]
+    };
     let per_row = scales.iter_mut().zip(zeros.iter_mut());
     for (r, (row, (scale, zero))) in x.chunks_exact(k).zip(per_row).enumerate() {
         let at = r * stride;
@@ -127,7 +146,7 @@ mod tests {
         let x = [-0.17f32, 0.0, 2.0, 5.0, 0.3];
         for kernel in Kernel::available() {
             let mut out = QuantizedRows::default();
-            rows(kernel, &x, 1, x.len(), 8, &mut out);
+            rows(kernel, &x, &[], (1, x.len(), 8), &mut out);
             let (s, z) = (out.scales[0], out.zeros[0]);
             let values: Vec<f32> = (0..x.len())
                 .map(|i| if kernel == Kernel::Avx2 { out.words[i] as f32 } else { out.bytes[i] as f32 })
@@ -145,7 +164,7 @@ mod tests {
         let x = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30, 3.0];
         for kernel in Kernel::available() {
             let mut out = QuantizedRows::default();
-            rows(kernel, &x, 1, x.len(), x.len().next_multiple_of(4), &mut out);
+            rows(kernel, &x, &[], (1, x.len(), x.len().next_multiple_of(4)), &mut out);
             assert_eq!(out.scales, [1.0], "{}: an infinite row gets scale 1", kernel.name());
         }
     }

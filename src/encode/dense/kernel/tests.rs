@@ -129,3 +129,37 @@ fn portable_is_always_available_and_last() {
     assert_eq!(paths.last(), Some(&Kernel::Portable));
     assert_eq!(Kernel::detect(), paths[0]);
 }
+
+/// Smoothing moves a channel's scale from the input to the weights: the product stays the
+/// same up to quantisation, and an input with an outlier channel is quantised better.
+#[test]
+fn smoothing_keeps_the_product_and_tames_an_outlier_channel() {
+    let mut rng = SplitMix64::new(13);
+    let (rows, k, n) = (16, 64, 48);
+    let mut x = random(&mut rng, rows * k, 1.0);
+    for r in 0..rows {
+        x[r * k + 5] *= 40.0; // one outlier channel, as BERT's LayerNorm outputs have
+    }
+    let w = random(&mut rng, k * n, 0.1);
+    let exact: Vec<f32> =
+        (0..rows * n).map(|i| (0..k).map(|j| x[i / n * k + j] * w[j * n + i % n]).sum()).collect();
+    let error = |out: &[f32]| out.iter().zip(&exact).map(|(a, b)| (a - b).abs()).sum::<f32>();
+    let mut smooth = vec![1.0f32; k];
+    smooth[5] = 40f32.sqrt();
+    let mut reference = None;
+    for kernel in Kernel::available() {
+        let plain = product(kernel, &x, &w, &[], rows, k, n);
+        let packed = kernel.pack_smoothed(&w, k, n, &[], &smooth);
+        let mut out = vec![0f32; rows * n];
+        packed.matmul(&x, rows, &mut QuantizedRows::default(), &mut out, false);
+        assert!(
+            error(&out) < 0.6 * error(&plain),
+            "{}: smoothed {} vs plain {}",
+            kernel.name(),
+            error(&out),
+            error(&plain)
+        );
+        let bits: Vec<u32> = out.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(reference.get_or_insert(bits.clone()), &bits, "{}: paths agree", kernel.name());
+    }
+}
