@@ -8,9 +8,11 @@
 //! in i32 and writes `x · W + b` in f32. Everything else (embeddings, LayerNorm, GELU, the
 //! fused attention) stays f32: those are where 8 bits would cost accuracy and save little.
 //!
-//! Per-row activation scales (rather than one per tensor, as ONNX Runtime's dynamic
-//! quantisation uses) keep a short padded sentence's rows from sharing a scale with a long
-//! one's, so a text's vector still does not depend on the batch it landed in.
+//! Per-row activation scales and zero points (rather than one per tensor, as ONNX Runtime's
+//! dynamic quantisation uses) keep a short padded sentence's rows from sharing a scale with a
+//! long one's, so a text's vector still does not depend on the batch it landed in. Layers fed
+//! by a LayerNorm also smooth their input channels from its γ and β ([`Kernel::pack_smoothed`],
+//! chosen in [`rewrite`]), which keeps BERT's outlier channels from coarsening the rest.
 
 pub mod kernel;
 mod rewrite;
