@@ -425,6 +425,27 @@ fn sentiment_lexicon(name: Option<&str>) -> Result<Option<&'static Lexicon>> {
     }
 }
 
+/// Checks that the manifest field `field`, the file `rel`, names a file inside the model
+/// folder `dir`: a relative path without `..`, and, where it exists, not a symlink (or below
+/// one) that leads out of the folder.
+fn inside_folder(dir: &Path, rel: &str, field: &str) -> Result<()> {
+    use std::path::Component;
+    let outside = |why: &str| {
+        Error::malformed(format!("manifest field \"{field}\" is {rel:?}, {why}; it must name a file inside the model folder"))
+    };
+    let path = Path::new(rel);
+    if rel.is_empty() || path.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        return Err(outside("which is not a plain relative path"));
+    }
+    let joined = dir.join(path);
+    if let (Ok(file), Ok(folder)) = (joined.canonicalize(), dir.canonicalize()) {
+        if !file.starts_with(&folder) {
+            return Err(outside("which leads out of the folder through a symbolic link"));
+        }
+    }
+    Ok(())
+}
+
 fn read_manifest(dir: &Path) -> Result<Manifest> {
     let path = dir.join(MANIFEST_FILE);
     if !dir.is_dir() {
@@ -445,6 +466,11 @@ fn read_manifest(dir: &Path) -> Result<Manifest> {
             format!("model format {:?}, this build reads {FORMAT:?}", manifest.format),
         )
         .with_path(&path));
+    }
+    // A model folder may come from a stranger: the files it names stay inside it.
+    inside_folder(dir, &manifest.head.weights, "head.weights").map_err(|e| e.with_path(&path))?;
+    if let Some(file) = &manifest.encoder.weights {
+        inside_folder(dir, file, "encoder.weights").map_err(|e| e.with_path(&path))?;
     }
     let (declared, defined) = (&manifest.meta.classes, &manifest.definitions.classes);
     if let Some(declared) = declared {
