@@ -188,10 +188,12 @@ fn a_manifest_may_ask_for_int8_and_a_caller_may_override_it() {
 fn manifests_cannot_name_files_outside_their_folder() {
     let dir = tempfile::tempdir().unwrap();
     let mut model =
-        Model::zero_shot(encoder(), ModelType::Class, "t", Language::En, restaurant_classes(), vec![]).unwrap();
+        Model::zero_shot(encoder(), ModelType::Class, "t", Language::En, restaurant_classes(), vec![])
+            .unwrap();
     model.save(dir.path()).unwrap();
     let manifest_path = dir.path().join("manifest.json");
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
     let with = |field: &str, value: &str| {
         let mut m = manifest.clone();
         let (section, key) = field.split_once('.').unwrap();
@@ -203,7 +205,10 @@ fn manifests_cannot_name_files_outside_their_folder() {
         for field in ["head.weights", "encoder.weights"] {
             let err = with(field, bad);
             assert_eq!(err.kind(), ErrorKind::Malformed, "{field} = {bad:?}: {err}");
-            assert!(err.to_string().contains(field) && err.to_string().contains("inside the model folder"), "{err}");
+            assert!(
+                err.to_string().contains(field) && err.to_string().contains("inside the model folder"),
+                "{err}"
+            );
         }
     }
     // A symbolic link inside the folder that leads out of it is refused too.

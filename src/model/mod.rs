@@ -132,10 +132,20 @@ impl Model {
         if manifest.head.kind == HeadKind::Attention {
             let head = load_attention_head(dir, &manifest)?;
             if head.dim() != encoder.dim() {
-                return Err(Error::malformed(format!("head weights are {}-dimensional, encoder {}", head.dim(), encoder.dim()))
-                    .with_path(weights));
+                return Err(Error::malformed(format!(
+                    "head weights are {}-dimensional, encoder {}",
+                    head.dim(),
+                    encoder.dim()
+                ))
+                .with_path(weights));
             }
-            return Ok(Model { manifest, encoder, head: ModelHead::Attention(head), segmenter, encoder_weights });
+            return Ok(Model {
+                manifest,
+                encoder,
+                head: ModelHead::Attention(head),
+                segmenter,
+                encoder_weights,
+            });
         }
         let params = weights::load_prototype(
             &weights,
@@ -195,7 +205,13 @@ impl Model {
             format: FORMAT.to_string(),
             meta,
             definitions: Definitions { classes, labels },
-            encoder: EncoderRef { name: encoder_name, dir: None, dim: encoder.dim(), weights: None, precision: None },
+            encoder: EncoderRef {
+                name: encoder_name,
+                dir: None,
+                dim: encoder.dim(),
+                weights: None,
+                precision: None,
+            },
             head: HeadSpec {
                 kind: HeadKind::Prototype,
                 weights: HEAD_FILE.to_string(),
@@ -225,7 +241,8 @@ impl Model {
             _ => params.classes.iter().map(|c| Class::new(c.clone())).collect(),
         };
         let labels: Vec<Class> = params.labels.iter().map(|l| Class::new(l.clone())).collect();
-        let folder_name = |p: &Path| p.file_name().map_or("encoder".into(), |n| n.to_string_lossy().into_owned());
+        let folder_name =
+            |p: &Path| p.file_name().map_or("encoder".into(), |n| n.to_string_lossy().into_owned());
         let (base_name, graph_name) = (folder_name(base), folder_name(encoder.dir()));
         let meta = new_meta(
             &options.name,
@@ -247,7 +264,11 @@ impl Model {
                 weights: Some(ENCODER_WEIGHTS_FILE.to_string()),
                 precision: None,
             },
-            head: HeadSpec { kind: HeadKind::Attention, weights: HEAD_FILE.to_string(), sentiment_lexicon: None },
+            head: HeadSpec {
+                kind: HeadKind::Attention,
+                weights: HEAD_FILE.to_string(),
+                sentiment_lexicon: None,
+            },
         };
         let segmenter = Segmenter::detecting_or(options.language);
         Ok(Model {
@@ -276,7 +297,9 @@ impl Model {
             ModelHead::Attention(head) => head.save(&head_path)?,
         }
         match (&self.encoder_weights, &self.manifest.encoder.weights) {
-            (Some(EncoderWeights::Values(values)), Some(file)) => weights::save_encoder(values, &dir.join(file))?,
+            (Some(EncoderWeights::Values(values)), Some(file)) => {
+                weights::save_encoder(values, &dir.join(file))?
+            }
             (Some(EncoderWeights::File(from)), Some(file)) => copy_unless_same(from, &dir.join(file))?,
             _ => {}
         }
@@ -324,7 +347,8 @@ impl Model {
             (pooled, tags, probabilities)
         })?;
         let mut data = Vec::with_capacity(rows.len() * dim);
-        let (mut tags, mut probabilities) = (Vec::with_capacity(rows.len()), Some(Vec::with_capacity(rows.len())));
+        let (mut tags, mut probabilities) =
+            (Vec::with_capacity(rows.len()), Some(Vec::with_capacity(rows.len())));
         for (pooled, t, p) in rows {
             data.extend_from_slice(&pooled);
             tags.push(t);
@@ -431,7 +455,9 @@ fn sentiment_lexicon(name: Option<&str>) -> Result<Option<&'static Lexicon>> {
 fn inside_folder(dir: &Path, rel: &str, field: &str) -> Result<()> {
     use std::path::Component;
     let outside = |why: &str| {
-        Error::malformed(format!("manifest field \"{field}\" is {rel:?}, {why}; it must name a file inside the model folder"))
+        Error::malformed(format!(
+            "manifest field \"{field}\" is {rel:?}, {why}; it must name a file inside the model folder"
+        ))
     };
     let path = Path::new(rel);
     if rel.is_empty() || path.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {

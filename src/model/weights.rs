@@ -94,7 +94,8 @@ pub(crate) fn save_encoder(weights: &HashMap<String, Vec<f32>>, path: &Path) -> 
                 .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot build tensor {n}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    let meta: HashMap<String, String> = [("format".to_string(), "opinio-encoder-weights/1".to_string())].into();
+    let meta: HashMap<String, String> =
+        [("format".to_string(), "opinio-encoder-weights/1".to_string())].into();
     safetensors::serialize_to_file(views, Some(meta), path)
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write encoder weights: {e}")).with_path(path))
 }
