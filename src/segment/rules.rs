@@ -360,6 +360,10 @@ impl<'r, 't> Scanner<'r, 't> {
         }
         let mut letters = word.chars();
         if let (Some(l), None) = (letters.next(), letters.next()) {
+            if matches!(l, 'Q' | 'A') && cased && self.opens_sentence(run.start, word) {
+                // `Q. What is it? A. A cat.`: question and answer markers, not sentences.
+                return false;
+            }
             if l.is_alphabetic() {
                 // An initial (Jonas E. Smith) unless a typical opener follows (you and I. Did).
                 return (l.is_lowercase() || l.is_uppercase())
@@ -378,7 +382,19 @@ impl<'r, 't> Scanner<'r, 't> {
         if number && rules.is_month(next.word) {
             return false;
         }
+        if number && cased && c.is_lowercase() {
+            // `as in 1. above`, `see item 2. below`: a list item referred to; a sentence
+            // does not start in lower case.
+            return false;
+        }
         true
+    }
+
+    /// Whether `word`, ending at byte `end`, is the first word of the sentence being read.
+    fn opens_sentence(&self, end: usize, word: &str) -> bool {
+        let floor = self.cuts.last().copied().unwrap_or(0);
+        let head = &self.text[floor..end];
+        head.strip_suffix(word).is_some_and(|before| before.trim().is_empty())
     }
 
     /// A line break ends the sentence, except a soft wrap: a line with no final punctuation
