@@ -1,5 +1,6 @@
 //! Lookups over an ONNX graph's protobuf, for the rewrites opinio makes before tract reads
-//! it: fused attention ([`super::attention`]) and int8 dense layers ([`super::dense`]).
+//! it: fused attention ([`super::attention`]), int8 dense layers ([`super::dense`]) and
+//! fused LayerNorm ([`super::layer_norm`]).
 
 use std::collections::HashMap;
 
@@ -98,6 +99,11 @@ pub(crate) fn floats_attr(name: &str, floats: Vec<f32>) -> AttributeProto {
 
 pub(crate) fn float_attr(name: &str, f: f32) -> AttributeProto {
     AttributeProto { name: name.into(), r#type: AttributeType::Float as i32, f, ..AttributeProto::default() }
+}
+
+/// Whether `t` holds f32 values of rank `rank`.
+pub(crate) fn is_f32(t: &TensorProto, rank: usize) -> bool {
+    t.data_type == DataType::Float as i32 && t.dims.len() == rank
 }
 
 /// The attribute `name` of `node`.

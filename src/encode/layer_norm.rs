@@ -15,10 +15,10 @@
 use std::sync::Arc;
 
 use tract_onnx::model::ParsingContext;
-use tract_onnx::pb::{GraphProto, NodeProto, TensorProto};
+use tract_onnx::pb::{GraphProto, NodeProto};
 use tract_onnx::tract_hir::internal::*;
 
-use super::graph::{attr, float_attr, prune_dead, Graph};
+use super::graph::{attr, float_attr, is_f32, prune_dead, Graph};
 
 /// The op type of the fused node; [`register`] teaches tract-onnx to read it.
 const OP_TYPE: &str = "OpinioLayerNorm";
@@ -49,10 +49,6 @@ pub(crate) fn fuse_layer_norm(graph: &mut GraphProto) -> usize {
     count
 }
 
-fn is_vector(t: &TensorProto) -> bool {
-    t.data_type == tract_onnx::pb::tensor_proto::DataType::Float as i32 && t.dims.len() == 1
-}
-
 impl Graph<'_> {
     fn layer_norm(&self, at: usize, ln: &NodeProto) -> Option<(usize, NodeProto)> {
         if attr(ln, "axis").is_some_and(|a| a.i != -1) {
@@ -61,7 +57,7 @@ impl Graph<'_> {
         let epsilon = attr(ln, "epsilon").map_or(1e-5, |a| a.f);
         let [x, gamma, beta] = ln.input.as_slice() else { return None };
         let (g, b) = (self.initializers.get(gamma.as_str())?, self.initializers.get(beta.as_str())?);
-        if !is_vector(g) || !is_vector(b) || g.dims != b.dims {
+        if !is_f32(g, 1) || !is_f32(b, 1) || g.dims != b.dims {
             return None;
         }
         // `x = Add(a, r)` read by this node alone, with `r` the previous LayerNorm's output:

@@ -242,7 +242,6 @@ impl Encoder {
     }
 }
 
-/// An I/O error on a model file, naming what was read and where.
 /// The folder of the shipped model `name`: `$OPINIO_MODELS/NAME` when `OPINIO_MODELS` is
 /// set, else `models/NAME` in opinio's source tree.
 pub fn shipped_model_dir(name: &str) -> PathBuf {
@@ -252,6 +251,7 @@ pub fn shipped_model_dir(name: &str) -> PathBuf {
     }
 }
 
+/// An I/O error on a model file, naming what was read and where.
 pub(crate) fn read_error(what: &str, path: &Path, e: std::io::Error) -> Error {
     let message = format!("cannot read {what}: {}", e.to_string().to_lowercase());
     Error::new(ErrorKind::Io, message).with_path(path).with_source(e)

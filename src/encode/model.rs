@@ -249,7 +249,6 @@ impl OnnxGraph {
 }
 
 impl OptimizedGraph {
-
     /// The hidden size of the per-token output.
     pub fn hidden(&self) -> usize {
         self.hidden

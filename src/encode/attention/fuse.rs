@@ -21,7 +21,7 @@ use tract_onnx::pb::{GraphProto, NodeProto};
 
 use crate::encode::graph::{attr, float_attr, int_attr, Graph};
 
-/// The op type of the fused node; [`super::framework`] teaches tract-onnx to read it.
+/// The op type of the fused node; [`super::register`] teaches tract-onnx to read it.
 pub(crate) const OP_TYPE: &str = "OpinioAttention";
 
 /// Replaces every attention block of `graph` that has the exported BERT shape with one

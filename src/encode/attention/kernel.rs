@@ -85,10 +85,16 @@ trait MulAdd {
     /// reads).
     #[inline(always)]
     fn transpose_keys(k: &[f32], starts: &[usize], d: usize, lp: usize, kt: &mut [f32]) {
-        for (u, kt_row) in kt.chunks_exact_mut(lp).take(d).enumerate() {
-            for (slot, &at) in kt_row.iter_mut().zip(starts) {
-                *slot = k[at + u];
-            }
+        transpose_keys_by_value(k, starts, d, lp, kt);
+    }
+}
+
+/// [`MulAdd::transpose_keys`] one value at a time.
+#[inline(always)]
+fn transpose_keys_by_value(k: &[f32], starts: &[usize], d: usize, lp: usize, kt: &mut [f32]) {
+    for (u, kt_row) in kt.chunks_exact_mut(lp).take(d).enumerate() {
+        for (slot, &at) in kt_row.iter_mut().zip(starts) {
+            *slot = k[at + u];
         }
     }
 }
@@ -118,11 +124,7 @@ impl MulAdd for Fused {
             unsafe { transpose_keys_avx2(k, starts, d, lp, kt) };
             return;
         }
-        for (u, kt_row) in kt.chunks_exact_mut(lp).take(d).enumerate() {
-            for (slot, &at) in kt_row.iter_mut().zip(starts) {
-                *slot = k[at + u];
-            }
-        }
+        transpose_keys_by_value(k, starts, d, lp, kt);
     }
 }
 
@@ -271,8 +273,7 @@ fn attend_portable<M: MulAdd>(
             s.starts.clear();
             s.starts.extend(s.keys.iter().map(|&j| row(j) + col));
             M::transpose_keys(k, &s.starts, d, lp, &mut s.kt);
-            for (jj, &j) in s.keys.iter().enumerate() {
-                let at = row(j) + col;
+            for (jj, &at) in s.starts.iter().enumerate() {
                 s.vals[jj * dp..jj * dp + d].copy_from_slice(&v[at..at + d]);
             }
             for i in 0..seq {

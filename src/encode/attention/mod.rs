@@ -12,6 +12,8 @@ use tract_onnx::model::ParsingContext;
 use tract_onnx::pb::NodeProto;
 use tract_onnx::tract_hir::internal::*;
 
+use crate::encode::graph::attr;
+
 pub(crate) use fuse::fuse_attention;
 // The training op (`crate::train::ops`) runs the same forward arithmetic.
 pub(crate) use kernel::{attend, exp_nonpositive, live_keys, Dims};
@@ -23,9 +25,8 @@ pub(crate) fn register(onnx: &mut tract_onnx::Onnx) {
 
 /// Reads an `OpinioAttention` node's attributes.
 fn parse(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
-    let heads =
-        crate::encode::graph::attr(node, "heads").map(|a| a.i).filter(|&h| h > 0).context("attention without heads")?;
-    let scale = crate::encode::graph::attr(node, "scale")
+    let heads = attr(node, "heads").map(|a| a.i).filter(|&h| h > 0).context("attention without heads")?;
+    let scale = attr(node, "scale")
         .map(|a| a.f)
         .filter(|s| s.is_finite())
         .context("attention without a finite scale")?;

@@ -12,8 +12,9 @@
 //! Per-row activation scales and zero points (rather than one per tensor, as ONNX Runtime's
 //! dynamic quantisation uses) keep a short padded sentence's rows from sharing a scale with a
 //! long one's, so a text's vector still does not depend on the batch it landed in. Layers fed
-//! by a LayerNorm also smooth their input channels from its γ and β ([`Kernel::pack_smoothed`],
-//! chosen in [`rewrite`]), which keeps BERT's outlier channels from coarsening the rest.
+//! by a LayerNorm also smooth their input channels ([`Kernel::pack_smoothed`]) by factors
+//! made from its γ and β ([`rewrite`]) and the weights ([`smoothing`]), which keeps BERT's
+//! outlier channels from coarsening the rest.
 
 pub mod kernel;
 mod rewrite;
@@ -28,6 +29,7 @@ use tract_onnx::tract_hir::internal::*;
 pub use kernel::{Kernel, PackedWeights, QuantizedRows, KERNEL_ENV};
 pub(crate) use rewrite::quantize_dense;
 
+use crate::encode::graph::attr;
 use crate::{Error, Result};
 
 /// The arithmetic of the encoder's dense layers.
@@ -77,22 +79,36 @@ pub(crate) fn register(onnx: &mut tract_onnx::Onnx) {
 }
 
 fn parse(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
-    let name = crate::encode::graph::attr(node, "kernel").map(|a| String::from_utf8_lossy(&a.s).into_owned());
-    let kernel = Kernel::available()
-        .into_iter()
-        .find(|k| Some(k.name()) == name.as_deref())
+    let name = attr(node, "kernel").map(|a| String::from_utf8_lossy(&a.s).into_owned()).unwrap_or_default();
+    let kernel = Kernel::named(&name)
         .with_context(|| format!("OpinioDense kernel {name:?} is not one this CPU runs"))?;
-    let gelu = match crate::encode::graph::attr(node, "activation").map(|a| a.s.as_slice()) {
+    let gelu = match attr(node, "activation").map(|a| a.s.as_slice()) {
         None => false,
         Some(b"gelu") => true,
         Some(other) => bail!("OpinioDense activation {:?} is not gelu", String::from_utf8_lossy(other)),
     };
-    let smooth = crate::encode::graph::attr(node, "smooth").map(|a| a.floats.clone()).unwrap_or_default();
+    let input_ranges = attr(node, "input_ranges").map(|a| a.floats.clone()).unwrap_or_default();
     ensure!(
-        smooth.iter().all(|s| *s > 0.0 && s.is_finite()),
-        "OpinioDense smoothing factors must be positive"
+        input_ranges.iter().all(|r| *r >= 0.0 && r.is_finite()),
+        "OpinioDense input ranges must be finite and not negative"
     );
-    Ok((expand(Dense { kernel, gelu, smooth }), vec![]))
+    Ok((expand(Dense { kernel, gelu, input_ranges }), vec![]))
+}
+
+/// SmoothQuant's factors (α = 0.5) for weights `w` (`[k, n]`) whose input channels reach
+/// about `input_ranges` (empty: no smoothing): `sⱼ = √(aⱼ / wⱼ)`, with `wⱼ` the largest
+/// weight of row `j`, leaves input and weights the same largest magnitude per channel.
+fn smoothing(w: &[f32], n: usize, input_ranges: &[f32]) -> Vec<f32> {
+    let factor = |row: &[f32], a: f32| {
+        let wmax = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let s = (a / wmax).sqrt();
+        if s.is_finite() && s > 0.0 {
+            s.clamp(1e-3, 1e3)
+        } else {
+            1.0
+        }
+    };
+    w.chunks_exact(n).zip(input_ranges).map(|(row, &a)| factor(row, a)).collect()
 }
 
 /// The node as parsed: `(x, w[, bias])`, with `w` and `bias` constants, and GELU after it
@@ -101,8 +117,8 @@ fn parse(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn Infere
 struct Dense {
     kernel: Kernel,
     gelu: bool,
-    /// Per input channel smoothing ([`Kernel::pack_smoothed`]); empty for none.
-    smooth: Vec<f32>,
+    /// Per input channel, about how large it gets (see [`smoothing`]); empty for none.
+    input_ranges: Vec<f32>,
 }
 
 impl Expansion for Dense {
@@ -151,12 +167,12 @@ impl Expansion for Dense {
             bias.len()
         );
         ensure!(
-            self.smooth.is_empty() || self.smooth.len() == k,
-            "OpinioDense smoothing of {} values for {k} inputs",
-            self.smooth.len()
+            self.input_ranges.is_empty() || self.input_ranges.len() == k,
+            "OpinioDense input ranges of {} values for {k} inputs",
+            self.input_ranges.len()
         );
-        let weights =
-            self.kernel.pack_smoothed(w.try_as_plain_ram()?.as_slice::<f32>()?, k, n, bias, &self.smooth);
+        let w = w.try_as_plain_ram()?.as_slice::<f32>()?;
+        let weights = self.kernel.pack_smoothed(w, k, n, bias, &smoothing(w, n, &self.input_ranges));
         model.wire_node(prefix, QuantizedDense { weights: Arc::new(weights), gelu: self.gelu }, &inputs[..1])
     }
 }

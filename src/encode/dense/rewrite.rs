@@ -13,10 +13,10 @@
 //! The nodes replaced are then removed (with whatever else nothing reads). Run after the
 //! attention fusion, which looks for the `Add`s this removes.
 
-use tract_onnx::pb::{tensor_proto::DataType, GraphProto, NodeProto, TensorProto};
+use tract_onnx::pb::{GraphProto, NodeProto, TensorProto};
 
 use super::Kernel;
-use crate::encode::graph::{floats_attr, prune_dead, str_attr, Graph};
+use crate::encode::graph::{floats_attr, is_f32, prune_dead, str_attr, Graph};
 use crate::encode::onnx::f32_values;
 
 /// The op type of the dense node; [`super::register`] teaches tract-onnx to read it.
@@ -37,10 +37,6 @@ pub(crate) fn quantize_dense(graph: &mut GraphProto, kernel: Kernel) -> usize {
     count
 }
 
-fn is_f32(t: &TensorProto, rank: usize) -> bool {
-    t.data_type == DataType::Float as i32 && t.dims.len() == rank
-}
-
 impl<'a> Graph<'a> {
     /// The dense node for `matmul` and the index of the node it replaces.
     fn dense(&self, matmul: &NodeProto, kernel: Kernel) -> Option<(usize, NodeProto)> {
@@ -52,14 +48,14 @@ impl<'a> Graph<'a> {
         let out = matmul.output.first()?;
         // A product nothing reads (left by an earlier rewrite) is not worth a node.
         self.readers.get(out.as_str())?;
-        let smooth = self.smoothing(x, weights);
+        let ranges = self.input_ranges(x, weights);
         let node = |inputs: Vec<String>, output: &[String], gelu: bool| {
             let mut attribute = vec![str_attr("kernel", kernel.name())];
             if gelu {
                 attribute.push(str_attr("activation", "gelu"));
             }
-            if let Some(smooth) = &smooth {
-                attribute.push(floats_attr("smooth", smooth.clone()));
+            if let Some(ranges) = &ranges {
+                attribute.push(floats_attr("input_ranges", ranges.clone()));
             }
             NodeProto {
                 input: inputs,
@@ -90,34 +86,23 @@ impl<'a> Graph<'a> {
         Some((at, node(vec![x.clone(), w.clone()], &matmul.output, false)))
     }
 
-    /// Per-input-channel smoothing factors for a layer whose input `x` is a LayerNorm's
-    /// output, from that LayerNorm's γ and β alone (no calibration data): channel `j` of
-    /// `γ · z + β`, with `z` normalised, reaches about `3|γⱼ| + |βⱼ|`, and BERT's outlier
-    /// channels are exactly those with large γ or β (Kovaleva et al. 2021). With `wⱼ` the
-    /// largest weight of row `j`, `sⱼ = √(aⱼ / wⱼ)` (SmoothQuant's α = 0.5) leaves input and
-    /// weights the same largest magnitude per channel.
-    fn smoothing(&self, x: &str, weights: &TensorProto) -> Option<Vec<f32>> {
+    /// For a layer whose input `x` is a LayerNorm's output, about how large each input
+    /// channel gets, from that LayerNorm's γ and β alone (no calibration data): channel `j`
+    /// of `γ · z + β`, with `z` normalised, reaches about `3|γⱼ| + |βⱼ|`, and BERT's outlier
+    /// channels are exactly those with large γ or β (Kovaleva et al. 2021). The operator
+    /// turns these into smoothing factors against the weights when it packs them
+    /// ([`super::smoothing`]).
+    fn input_ranges(&self, x: &str, weights: &TensorProto) -> Option<Vec<f32>> {
         let ln = self.made_by(x, "LayerNormalization")?;
         let vector = |name: &String| {
             self.initializers.get(name.as_str()).filter(|t| is_f32(t, 1)).and_then(|t| f32_values(t).ok())
         };
         let (gamma, beta) = (vector(ln.input.get(1)?)?, vector(ln.input.get(2)?)?);
-        let w = f32_values(weights).ok()?;
-        let (k, n) = (weights.dims[0] as usize, weights.dims[1] as usize);
-        if gamma.len() != k || beta.len() != k || w.len() != k * n {
+        let k = weights.dims[0] as usize;
+        if gamma.len() != k || beta.len() != k {
             return None;
         }
-        let smooth = w.chunks_exact(n).zip(gamma.iter().zip(&beta)).map(|(row, (g, b))| {
-            let a = 3.0 * g.abs() + b.abs();
-            let wmax = row.iter().fold(0f32, |m, v| m.max(v.abs()));
-            let s = (a / wmax).sqrt();
-            if s.is_finite() && s > 0.0 {
-                s.clamp(1e-3, 1e3)
-            } else {
-                1.0
-            }
-        });
-        Some(smooth.collect())
+        Some(gamma.iter().zip(&beta).map(|(g, b)| 3.0 * g.abs() + b.abs()).collect())
     }
 
     /// `gelu(y)` written out as the exporters do, when nothing else reads its steps: the
@@ -161,7 +146,7 @@ mod tests {
         assert_eq!(dense.iter().filter(|n| gelu(n)).count(), 6, "each layer's GELU is folded in");
         // Q, K, V and the feed-forward input read a LayerNorm's output: smoothed.
         let smoothed =
-            |n: &NodeProto| n.attribute.iter().any(|a| a.name == "smooth" && a.floats.len() == 384);
+            |n: &NodeProto| n.attribute.iter().any(|a| a.name == "input_ranges" && a.floats.len() == 384);
         assert_eq!(dense.iter().filter(|n| smoothed(n)).count(), 24);
         // The replaced nodes are gone: a second pass finds nothing.
         assert_eq!(quantize_dense(graph, Kernel::Portable), 0);

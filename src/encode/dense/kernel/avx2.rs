@@ -19,7 +19,7 @@ const MC: usize = 96;
 /// # Safety
 /// The CPU must have AVX2; `a` must hold `rows · stride` values with `stride` even, `w` the
 /// panels [`super::Kernel::pack`] wrote for the same `stride` and `e.n`, `out` `rows · e.n`.
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2")]
 pub(super) unsafe fn matmul(a: &[i16], rows: &Rows, stride: usize, w: &[i16], e: &Epilogue, out: &mut [f32]) {
     let (scales, zeros) = (rows.scales, rows.zeros);
     let rows = rows.len();
@@ -65,7 +65,7 @@ struct Tile {
 }
 
 impl Tile {
-    #[target_feature(enable = "avx2,fma")]
+    #[target_feature(enable = "avx2")]
     #[inline]
     unsafe fn run<const M: usize>(&self, rows: &Rows, e: &Epilogue, out: *mut f32) {
         let mut acc = [[_mm256_setzero_si256(); 2]; M];

@@ -104,14 +104,18 @@ impl Kernel {
             return Ok(Kernel::detect());
         };
         let name = name.to_string_lossy();
-        let paths = Kernel::available();
-        paths.iter().copied().find(|k| k.name() == name).ok_or_else(|| {
-            let names: Vec<&str> = paths.iter().map(|k| k.name()).collect();
+        Kernel::named(&name).ok_or_else(|| {
+            let names: Vec<&str> = Kernel::available().iter().map(|k| k.name()).collect();
             crate::Error::invalid_argument(format!(
                 "{KERNEL_ENV}={name:?} is not an int8 path this CPU runs ({})",
                 names.join(", ")
             ))
         })
+    }
+
+    /// The path called `name` ([`Kernel::name`]), when this CPU runs it.
+    pub fn named(name: &str) -> Option<Kernel> {
+        Kernel::available().into_iter().find(|k| k.name() == name)
     }
 
     /// Every path this CPU runs, fastest first; [`Kernel::Portable`] is always last.
@@ -260,15 +264,6 @@ impl PackedWeights {
     /// The path the weights were packed for.
     pub fn kernel(&self) -> Kernel {
         self.kernel
-    }
-
-    /// Bytes held.
-    pub fn heap_bytes(&self) -> usize {
-        let data = match &self.data {
-            Packed::I8(v) => v.len(),
-            Packed::I16(v) => 2 * v.len(),
-        };
-        data + 12 * self.n + 4 * self.channels.len()
     }
 
     /// `out = x · W + bias` for `rows` rows of `x` (`[rows, k]` f32), into `out`

@@ -43,7 +43,13 @@ pub(super) fn rows(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn fill_avx2(kernel: Kernel, x: &[f32], channels: &[f32], widths: (usize, usize), out: &mut QuantizedRows) {
+unsafe fn fill_avx2(
+    kernel: Kernel,
+    x: &[f32],
+    channels: &[f32],
+    widths: (usize, usize),
+    out: &mut QuantizedRows,
+) {
     fill(kernel, x, channels, widths, out);
 }
 
