@@ -144,13 +144,24 @@ fn adhoc_analysis_keeps_ids_order_and_spans() {
     assert_eq!(whole[0].segments.as_ref().unwrap()[0].span, [0, 5]);
 }
 
-#[test]
-fn saved_models_load_back_identically() {
+/// A zero-shot CLASS model over the restaurant classes, saved to a fresh folder.
+fn saved_topics(name: &str) -> (tempfile::TempDir, Model) {
     let dir = tempfile::tempdir().unwrap();
     let mut model =
-        Model::zero_shot(encoder(), ModelType::Class, "topics", Language::En, restaurant_classes(), vec![])
+        Model::zero_shot(encoder(), ModelType::Class, name, Language::En, restaurant_classes(), vec![])
             .unwrap();
     model.save(dir.path()).unwrap();
+    (dir, model)
+}
+
+/// The model folder's manifest, as JSON to edit.
+fn manifest_of(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn saved_models_load_back_identically() {
+    let (dir, model) = saved_topics("topics");
     let loaded = Model::load(dir.path()).unwrap();
     assert_eq!(loaded.meta(), model.meta());
     let text = ["The wine list is short but the desserts are great."];
@@ -160,16 +171,11 @@ fn saved_models_load_back_identically() {
 #[test]
 fn a_manifest_may_ask_for_int8_and_a_caller_may_override_it() {
     use opinio::encode::Precision;
-    let dir = tempfile::tempdir().unwrap();
-    let mut model =
-        Model::zero_shot(encoder(), ModelType::Class, "topics", Language::En, restaurant_classes(), vec![])
-            .unwrap();
-    model.save(dir.path()).unwrap();
+    let (dir, model) = saved_topics("topics");
     let precision = |m: &Model| m.encoder().options().precision;
     assert_eq!(precision(&Model::load(dir.path()).unwrap()), Precision::Fp32);
     let manifest_path = dir.path().join("manifest.json");
-    let mut manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    let mut manifest = manifest_of(dir.path());
     manifest["encoder"]["precision"] = "int8".into();
     std::fs::write(&manifest_path, manifest.to_string()).unwrap();
     let int8 = Model::load(dir.path()).unwrap();
@@ -186,14 +192,9 @@ fn a_manifest_may_ask_for_int8_and_a_caller_may_override_it() {
 
 #[test]
 fn manifests_cannot_name_files_outside_their_folder() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut model =
-        Model::zero_shot(encoder(), ModelType::Class, "t", Language::En, restaurant_classes(), vec![])
-            .unwrap();
-    model.save(dir.path()).unwrap();
+    let (dir, _model) = saved_topics("t");
     let manifest_path = dir.path().join("manifest.json");
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    let manifest = manifest_of(dir.path());
     let with = |field: &str, value: &str| {
         let mut m = manifest.clone();
         let (section, key) = field.split_once('.').unwrap();
@@ -224,11 +225,7 @@ fn manifests_cannot_name_files_outside_their_folder() {
 
 #[test]
 fn broken_model_folders_say_what_is_wrong() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut model =
-        Model::zero_shot(encoder(), ModelType::Class, "t", Language::En, restaurant_classes(), vec![])
-            .unwrap();
-    model.save(dir.path()).unwrap();
+    let (dir, _model) = saved_topics("t");
     let manifest_path = dir.path().join("manifest.json");
     let manifest = std::fs::read_to_string(&manifest_path).unwrap();
 

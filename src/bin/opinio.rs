@@ -37,13 +37,8 @@ enum Command {
     },
     /// Tag documents with a model: {"model", "type", "documents": [...]}.
     Analyze {
-        /// The model folder.
-        #[arg(long)]
-        model: PathBuf,
-        /// The encoder's arithmetic: fp32 (default) or int8 (about twice as fast, see the
-        /// README's accuracy table); overrides the model's own setting.
-        #[arg(long)]
-        precision: Option<String>,
+        #[command(flatten)]
+        model: ModelArgs,
         /// Split documents into sentences; otherwise each document is one segment.
         #[arg(long)]
         split: bool,
@@ -89,13 +84,8 @@ enum Command {
     },
     /// Pick the documents a correction session should show: {"documents", "predicted_score"}.
     Sample {
-        /// The model folder.
-        #[arg(long)]
-        model: PathBuf,
-        /// The encoder's arithmetic: fp32 (default) or int8 (about twice as fast, see the
-        /// README's accuracy table); overrides the model's own setting.
-        #[arg(long)]
-        precision: Option<String>,
+        #[command(flatten)]
+        model: ModelArgs,
         /// How many documents to pick.
         #[arg(long)]
         size: usize,
@@ -104,13 +94,8 @@ enum Command {
     },
     /// Score a model on a labeled file: {"model", "type", "score", "metrics", "issues"}.
     Evaluate {
-        /// The model folder.
-        #[arg(long)]
-        model: PathBuf,
-        /// The encoder's arithmetic: fp32 (default) or int8 (about twice as fast, see the
-        /// README's accuracy table); overrides the model's own setting.
-        #[arg(long)]
-        precision: Option<String>,
+        #[command(flatten)]
+        model: ModelArgs,
         #[command(flatten)]
         labeled: LabeledArgs,
         /// The labeled file: the Studio's labeled documents, or a flat file.
@@ -179,6 +164,26 @@ enum Command {
         #[arg(long)]
         test: Option<PathBuf>,
     },
+}
+
+/// The model folder to load, and how.
+#[derive(Args)]
+struct ModelArgs {
+    /// The model folder.
+    #[arg(long)]
+    model: PathBuf,
+    /// The encoder's arithmetic: fp32 (default) or int8 (about twice as fast, see the
+    /// README's accuracy table); overrides the model's own setting.
+    #[arg(long)]
+    precision: Option<String>,
+}
+
+impl ModelArgs {
+    /// Loads the model folder, at `--precision` when given.
+    fn load(&self) -> Result<Model, Error> {
+        let precision = self.precision.as_deref().map(str::parse).transpose()?;
+        Model::load_with(&self.model, &model::LoadOptions { precision })
+    }
 }
 
 /// Where documents come from and which column holds their text.
@@ -267,12 +272,6 @@ fn quiet_candle_pool() {
     }
 }
 
-/// Loads the model folder `dir`, at `--precision` when given.
-fn load_model(dir: &Path, precision: Option<String>) -> Result<Model, Error> {
-    let precision = precision.as_deref().map(str::parse).transpose()?;
-    Model::load_with(dir, &model::LoadOptions { precision })
-}
-
 fn run(command: Command) -> Result<Option<Partial>, Error> {
     let stdout = io::stdout().lock();
     let out = BufWriter::with_capacity(1 << 16, stdout);
@@ -283,8 +282,8 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             let records = input.records()?;
             stream_documents(out, records, input.meta, |doc| segmenter.segment_document(doc))
         }
-        Command::Analyze { model, precision, split, input } => {
-            let model = load_model(&model, precision)?;
+        Command::Analyze { model, split, input } => {
+            let model = model.load()?;
             analyze(out, &model, split, &input)
         }
         Command::Train { model_type, train, test, labeled, classes, base, lang, name, epochs, frozen_layers, out: dir } => {
@@ -385,8 +384,8 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             write_value(out, &Value::Object(report))?;
             Ok(None)
         }
-        Command::Sample { model, precision, size, input } => {
-            let model = load_model(&model, precision)?;
+        Command::Sample { model, size, input } => {
+            let model = model.load()?;
             let mut errors = Vec::new();
             let mut documents = Vec::new();
             for record in input.records()? {
@@ -407,8 +406,8 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             write_value(out, &value)?;
             Ok((bad > 0).then_some(Partial(bad)))
         }
-        Command::Evaluate { model, precision, labeled, file } => {
-            let model = load_model(&model, precision)?;
+        Command::Evaluate { model, labeled, file } => {
+            let model = model.load()?;
             let set = labeled.read(&file, model.meta().model_type)?;
             let metrics = opinio::evaluate::evaluate(&model, &set)?;
             let issues: Vec<String> = set.issues.iter().map(ToString::to_string).collect();

@@ -61,14 +61,8 @@ pub(crate) unsafe fn model_arg<'a>(ptr: *const OpinioModel, name: &str) -> Resul
 /// `dir` is NULL or a NUL-terminated string; `out_model` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn opinio_model_load(dir: *const c_char, out_model: *mut *mut OpinioModel) -> i32 {
-    guard(|| {
-        // SAFETY: the caller's contract, forwarded.
-        let out = unsafe { out_ptr(out_model, "out_model") }?;
-        let dir = unsafe { arg_str(dir, "dir") }?;
-        let model = Model::load(dir)?;
-        *out = Arc::into_raw(Arc::new(OpinioModel { model })).cast_mut();
-        Ok(())
-    })
+    // SAFETY: the caller's contract, forwarded; NULL options are the defaults.
+    unsafe { opinio_model_load_with(dir, std::ptr::null(), out_model) }
 }
 
 /// Loads the model folder `dir` with load options: `opinio_model_load` plus a JSON object
