@@ -39,6 +39,7 @@
 
 pub mod analysis;
 mod calendar;
+pub mod control;
 pub mod correct;
 pub mod encode;
 pub mod error;
@@ -58,6 +59,7 @@ pub mod schema;
 pub mod segment;
 pub mod train;
 
+pub use control::Control;
 pub use error::{Error, ErrorKind, Result};
 pub use language::Language;
 pub use limits::Limits;

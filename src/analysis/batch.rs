@@ -13,6 +13,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use crate::control::Control;
 use crate::model::Model;
 use crate::schema::{BatchAnalysis, BatchStatus, Class, Document, Label};
 use crate::{Error, ErrorKind, Result};
@@ -62,15 +63,6 @@ impl Progress {
             }
         })
     }
-}
-
-/// What the progress callback wants next.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Control {
-    /// Go on.
-    Continue,
-    /// Stop after the current chunk; [`run`] then returns an [`ErrorKind::Cancelled`] error.
-    Cancel,
 }
 
 /// Analyses every document of `documents` with `model`, in chunks.

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::batch::OpinioProgressFn;
 use super::panic::guard;
 use super::{arg_str, out_ptr, parse_json, put_json};
-use crate::analysis::batch::Control;
+use crate::control::Control;
 use crate::encode::Encoder;
 use crate::labeled::{self, LabeledOptions};
 use crate::schema::{Class, ModelType};

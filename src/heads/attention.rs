@@ -74,6 +74,11 @@ impl AttentionHead {
         Ok(AttentionHead { model_type, params })
     }
 
+    /// The kind of analysis the head was trained for.
+    pub fn model_type(&self) -> ModelType {
+        self.model_type
+    }
+
     /// The trained values.
     pub fn params(&self) -> &AttentionParams {
         &self.params

@@ -60,6 +60,18 @@ enum EncoderWeights {
     Values(Arc<HashMap<String, Vec<f32>>>),
 }
 
+/// What a trained model's metadata says about it, from whoever trained it.
+pub(crate) struct TrainedAbout<'a> {
+    /// The model's name.
+    pub name: &'a str,
+    /// The language of its documents.
+    pub language: Language,
+    /// The folder training started from (an encoder, or a model fine-tuned before).
+    pub base: &'a Path,
+    /// How it was trained, completing "fine-tuned from BASE with ...".
+    pub recipe: String,
+}
+
 /// The two kinds of head: zero-shot prototypes on pooled vectors, trained attention on
 /// token states.
 enum ModelHead {
@@ -225,17 +237,16 @@ impl Model {
     /// Wraps a head trained with its fine-tuned encoder ([`crate::train`]).
     ///
     /// `encoder` already runs the fine-tuned values `encoder_weights` (initialiser name →
-    /// values, rounded as they will be saved) on its graph; `base` names the folder training
-    /// started from (the graph's own, or a fine-tuned model's).
+    /// values, rounded as they will be saved) on its graph; `about` names the model, its
+    /// language, the folder training started from and how it was trained.
     pub(crate) fn trained(
         encoder: Arc<Encoder>,
-        base: &Path,
-        options: &crate::train::TrainOptions,
+        about: &TrainedAbout<'_>,
         head: AttentionHead,
         encoder_weights: HashMap<String, Vec<f32>>,
     ) -> Result<Model> {
         let params = head.params();
-        let model_type = options.model_type;
+        let model_type = head.model_type();
         let classes: Vec<Class> = match model_type {
             ModelType::Label => Vec::new(),
             _ => params.classes.iter().map(|c| Class::new(c.clone())).collect(),
@@ -243,15 +254,15 @@ impl Model {
         let labels: Vec<Class> = params.labels.iter().map(|l| Class::new(l.clone())).collect();
         let folder_name =
             |p: &Path| p.file_name().map_or("encoder".into(), |n| n.to_string_lossy().into_owned());
-        let (base_name, graph_name) = (folder_name(base), folder_name(encoder.dir()));
+        let (base_name, graph_name) = (folder_name(about.base), folder_name(encoder.dir()));
         let meta = new_meta(
-            &options.name,
+            about.name,
             model_type,
-            options.language,
+            about.language,
             &base_name,
             &classes,
             &labels,
-            format!("fine-tuned from {base_name} with per-class attention heads, {} epochs", options.epochs),
+            format!("fine-tuned from {base_name} with {}", about.recipe),
         );
         let manifest = Manifest {
             format: FORMAT.to_string(),
@@ -270,7 +281,7 @@ impl Model {
                 sentiment_lexicon: None,
             },
         };
-        let segmenter = Segmenter::detecting_or(options.language);
+        let segmenter = Segmenter::detecting_or(about.language);
         Ok(Model {
             manifest,
             encoder,

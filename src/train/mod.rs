@@ -55,7 +55,7 @@ use crate::{Error, ErrorKind, Language, Result};
 use bert::{ce, Bert};
 use head::{Targets, TrainHead};
 
-pub use crate::analysis::batch::Control;
+pub use crate::control::Control;
 
 /// How a model is trained. [`TrainOptions::new`] gives the measured defaults.
 #[derive(Clone, Debug)]
@@ -223,7 +223,13 @@ where
     crate::model::round_to_f16(&mut fitted.encoder_weights);
     let encoder = Arc::new(Encoder::load_patched(&parts.graph, fitted.encoder_weights.clone(), &EncoderOptions::default())?);
     let head = AttentionHead::new(options.model_type, fitted.head)?;
-    let mut model = Model::trained(encoder, &base, options, head, fitted.encoder_weights)?;
+    let about = crate::model::TrainedAbout {
+        name: &options.name,
+        language: options.language,
+        base: &base,
+        recipe: format!("per-class attention heads, {} epochs", options.epochs),
+    };
+    let mut model = Model::trained(encoder, &about, head, fitted.encoder_weights)?;
     let metrics = crate::evaluate::evaluate(&model, &eval_set)?;
     model.set_metrics(metrics.clone());
     Ok(Trained {
