@@ -182,7 +182,7 @@ fn a_manifest_may_ask_for_int8_and_a_caller_may_override_it() {
     assert_eq!(precision(&int8), Precision::Int8);
     let text = ["The wine list is short but the desserts are great."];
     assert_eq!(classes_of(&int8, text[0]), classes_of(&model, text[0]));
-    let options = model::LoadOptions { precision: Some(Precision::Fp32) };
+    let options = model::LoadOptions { precision: Some(Precision::Fp32), ..Default::default() };
     assert_eq!(precision(&Model::load_with(dir.path(), &options).unwrap()), Precision::Fp32);
     manifest["encoder"]["precision"] = "int3".into();
     std::fs::write(&manifest_path, manifest.to_string()).unwrap();

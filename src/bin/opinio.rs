@@ -144,6 +144,16 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
     },
+    /// Record the SHA-256 of a model folder's files in its manifest (for a folder saved by an
+    /// earlier opinio, or assembled by hand): {"model", "sha256"}. Loading refuses files that
+    /// differ from them, so seal only files you trust.
+    Seal {
+        /// The model folder.
+        dir: PathBuf,
+        /// A folder of encoder folders (default: $OPINIO_MODELS).
+        #[arg(long)]
+        models_root: Option<PathBuf>,
+    },
     /// Learn an extraction model from annotated documents (NAME.words.json + NAME.answers.json).
     LearnFields {
         /// The spec: an extraction manifest (fields, anchors, prior weights), or a model folder.
@@ -176,13 +186,18 @@ struct ModelArgs {
     /// README's accuracy table); overrides the model's own setting.
     #[arg(long)]
     precision: Option<String>,
+    /// A folder of encoder folders, searched for the model's encoder after the model's
+    /// siblings (default: $OPINIO_MODELS).
+    #[arg(long)]
+    models_root: Option<PathBuf>,
 }
 
 impl ModelArgs {
     /// Loads the model folder, at `--precision` when given.
     fn load(&self) -> Result<Model, Error> {
         let precision = self.precision.as_deref().map(str::parse).transpose()?;
-        Model::load_with(&self.model, &model::LoadOptions { precision })
+        let options = model::LoadOptions { precision, models_root: self.models_root.clone() };
+        Model::load_with(&self.model, &options)
     }
 }
 
@@ -426,6 +441,12 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             let kind = opinio::report::Kind::of(&value).map(|k| k.as_str());
             let documents = value["documents"].as_array().map_or(0, Vec::len);
             write_value(out, &json!({"out": path, "kind": kind, "documents": documents}))?;
+            Ok(None)
+        }
+        Command::Seal { dir, models_root } => {
+            let manifest = Model::seal(&dir, &model::LoadOptions { models_root, ..Default::default() })?;
+            let value = json!({"model": dir, "sha256": manifest.sha256, "encoder": manifest.encoder.sha256});
+            write_value(out, &value)?;
             Ok(None)
         }
         Command::Preview { rows, file } => {

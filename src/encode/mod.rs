@@ -48,6 +48,7 @@ pub(crate) mod attention;
 mod batch;
 pub mod dense;
 pub(crate) mod gelu;
+mod fit;
 mod graph;
 mod layer_norm;
 pub mod model;
@@ -118,6 +119,8 @@ pub struct Encoder {
     plan: Plan,
     options: EncoderOptions,
     dir: PathBuf,
+    /// The graph's position table size, where it could be read: the most tokens per text.
+    positions: Option<usize>,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -145,17 +148,7 @@ impl Encoder {
 
     /// Loads the model folder `dir` with `options`.
     pub fn load_with(dir: impl AsRef<Path>, options: &EncoderOptions) -> Result<Encoder> {
-        let dir = dir.as_ref();
-        check_batch_size(options.batch_size)?;
-        let meta = std::fs::metadata(dir).map_err(|e| read_error("model folder", dir, e))?;
-        if !meta.is_dir() {
-            return Err(Error::invalid_argument("model path is not a folder").with_path(dir));
-        }
-        // The tokenizer first: it is quick, so a broken folder fails fast.
-        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))?;
-        tokenizer.set_max_tokens(options.max_tokens)?;
-        let plan = Plan::load_at(dir.join("model.onnx"), options.precision)?;
-        Ok(Encoder { tokenizer: Arc::new(tokenizer), plan, options: options.clone(), dir: dir.to_path_buf() })
+        Encoder::load_graph(dir.as_ref(), None, options)
     }
 
     /// Loads the model folder `dir` with the values of some of its graph's initialisers
@@ -169,15 +162,50 @@ impl Encoder {
         weights: std::collections::HashMap<String, Vec<f32>>,
         options: &EncoderOptions,
     ) -> Result<Encoder> {
-        let dir = dir.as_ref();
+        Encoder::load_graph(dir.as_ref(), Some(weights), options)
+    }
+
+    /// Reads the tokenizer and the graph, patches the graph with `weights` when given,
+    /// checks that the two belong together ([`fit`]) and plans the graph.
+    ///
+    /// tract is not written for hostile graphs: a panic while it types or plans one becomes
+    /// an [`ErrorKind::Unsupported`] error naming the file, never an unwinding host.
+    fn load_graph(
+        dir: &Path,
+        weights: Option<std::collections::HashMap<String, Vec<f32>>>,
+        options: &EncoderOptions,
+    ) -> Result<Encoder> {
         check_batch_size(options.batch_size)?;
+        let meta = std::fs::metadata(dir).map_err(|e| read_error("model folder", dir, e))?;
+        if !meta.is_dir() {
+            return Err(Error::invalid_argument("model path is not a folder").with_path(dir));
+        }
+        // The tokenizer first: it is quick, so a broken folder fails fast.
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))?;
         tokenizer.set_max_tokens(options.max_tokens)?;
         let path = dir.join("model.onnx");
         let mut proto = onnx::read_proto(&path)?;
-        onnx::patch_proto(&mut proto, weights).map_err(|e| e.with_path(&path))?;
-        let plan = model::OnnxGraph::from_proto(proto, &path, options.precision)?.optimize()?.into_plan()?;
-        Ok(Encoder { tokenizer: Arc::new(tokenizer), plan, options: options.clone(), dir: dir.to_path_buf() })
+        if let Some(weights) = weights {
+            onnx::patch_proto(&mut proto, weights).map_err(|e| e.with_path(&path))?;
+        }
+        let positions = fit::check(&proto, &tokenizer, options.max_tokens, &path)?;
+        let precision = options.precision;
+        let planned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            model::OnnxGraph::from_proto(proto, &path, precision)?.optimize()?.into_plan()
+        }));
+        let plan = planned.unwrap_or_else(|panic| {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("the onnx graph is not an encoder opinio can run (tract panicked while planning it: {why})"),
+            )
+            .with_path(&path))
+        })?;
+        Ok(Encoder { tokenizer: Arc::new(tokenizer), plan, options: options.clone(), dir: dir.to_path_buf(), positions })
     }
 
     /// The folder [`Encoder::default_model`] loads: `$OPINIO_MODELS/all-MiniLM-L6-v2` when
@@ -236,6 +264,9 @@ impl Encoder {
     /// Sets the tokens kept per text (2 to [`MAX_POSITIONS`]); the model is not reloaded,
     /// the tokenizer is copied if other clones share it.
     pub fn set_max_tokens(&mut self, max_tokens: usize) -> Result<()> {
+        if let Some(positions) = self.positions.filter(|&p| p < max_tokens) {
+            return Err(Error::limit("max_tokens", max_tokens, positions).with_path(self.dir.join("model.onnx")));
+        }
         Arc::make_mut(&mut self.tokenizer).set_max_tokens(max_tokens)?;
         self.options.max_tokens = max_tokens;
         Ok(())

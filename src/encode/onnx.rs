@@ -75,7 +75,7 @@ pub(crate) fn f32_values(t: &TensorProto) -> Result<Vec<f32>> {
 }
 
 /// Strips an exporter's prefix (`bert.`, `model.`) so names start at `embeddings.`/`encoder.`.
-fn canonical(name: &str) -> Option<&str> {
+pub(crate) fn canonical(name: &str) -> Option<&str> {
     ["embeddings.", "encoder."].iter().find_map(|root| name.find(root).map(|at| &name[at..]))
 }
 

@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use super::math::{dot, logistic, softmax};
-use super::tensors::{read_f32_tensors, write_f32_tensors};
+use super::tensors::{write_f32_tensors, NamedTensors};
 use super::Probabilities;
 use crate::schema::{ModelType, Tag};
 use crate::{Error, Result};
@@ -161,23 +161,24 @@ impl AttentionHead {
         write_f32_tensors(path, &tensors, "opinio-attention-head/1")
     }
 
-    /// Reads a head saved by [`AttentionHead::save`]; names come from the manifest.
+    /// Reads a head saved by [`AttentionHead::save`]; names come from the manifest, and
+    /// every tensor must have the shape they imply.
     pub fn load(path: &Path, model_type: ModelType, classes: Vec<String>, labels: Vec<String>) -> Result<AttentionHead> {
-        let mut t = read_f32_tensors(path)?;
-        let mut take = |name: &str| t.remove(name).map(|(_, v)| v).ok_or_else(|| Error::malformed(format!("head has no tensor {name:?}")).with_path(path));
-        let query = take("query")?;
-        let dim = query.len().checked_div(classes.len()).unwrap_or(0);
+        let mut t = NamedTensors::read(path)?;
+        let (c, l) = (classes.len(), labels.len());
+        let (query, h) = t.take_rows("query", c)?;
         let params = AttentionParams {
-            dim,
-            detect: take("detect")?.first().is_some_and(|&d| d > 0.5),
+            dim: h,
+            detect: t.take("detect", &[1])?[0] > 0.5,
             query,
-            detect_w: take("detect_w")?,
-            detect_b: take("detect_b")?,
-            label_w: take("label_w")?,
-            label_b: take("label_b")?,
+            detect_w: t.take("detect_w", &[c, h])?,
+            detect_b: t.take("detect_b", &[c])?,
+            label_w: t.take("label_w", &[c, l, h])?,
+            label_b: t.take("label_b", &[c, l])?,
             classes,
             labels,
         };
+        t.finish()?;
         AttentionHead::new(model_type, params).map_err(|e| e.with_path(path))
     }
 }

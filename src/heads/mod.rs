@@ -24,7 +24,7 @@ mod tensors;
 
 pub use attention::{AttentionHead, AttentionParams, DETECTION_THRESHOLD};
 pub use prototype::{sentiment_definitions, PrototypeHead, PrototypeParams};
-pub(crate) use tensors::{f16_to_f32, f32_to_f16, read_f32_tensors, write_f32_tensors};
+pub(crate) use tensors::{f16_to_f32, f32_to_f16, read_f32_tensors, write_f32_tensors, NamedTensors};
 
 use crate::schema::{ModelType, Tag};
 use crate::Result;

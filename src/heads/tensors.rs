@@ -25,6 +25,68 @@ pub(crate) fn write_f32_tensors(path: &Path, tensors: &[(&str, Vec<usize>, &[f32
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write weights: {e}")).with_path(path))
 }
 
+/// The tensors of a weights file, taken one by one with the shape the manifest implies.
+///
+/// A weights file is untrusted: each tensor must have exactly the expected shape and only
+/// finite values, and a file with tensors nobody asked for is refused too (it is not the
+/// file the manifest describes).
+pub(crate) struct NamedTensors<'a> {
+    path: &'a Path,
+    tensors: HashMap<String, (Vec<usize>, Vec<f32>)>,
+}
+
+impl<'a> NamedTensors<'a> {
+    /// Reads every tensor of the safetensors file at `path`.
+    pub(crate) fn read(path: &'a Path) -> Result<NamedTensors<'a>> {
+        Ok(NamedTensors { path, tensors: read_f32_tensors(path)? })
+    }
+
+    /// Tensor `name`, whose shape must be `shape`.
+    pub(crate) fn take(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        let (got, values) = self.take_any(name)?;
+        if got != shape {
+            return Err(Error::malformed(format!(
+                "tensor {name} has shape {got:?}, expected {shape:?} (from the manifest)"
+            ))
+            .with_path(self.path));
+        }
+        Ok(values)
+    }
+
+    /// Tensor `name`, a matrix of `rows` rows (from the manifest): its values and columns.
+    pub(crate) fn take_rows(&mut self, name: &str, rows: usize) -> Result<(Vec<f32>, usize)> {
+        let (shape, values) = self.take_any(name)?;
+        match shape[..] {
+            [r, cols] if r == rows => Ok((values, cols)),
+            _ => Err(Error::malformed(format!(
+                "tensor {name} has shape {shape:?}, expected [{rows}, dim] (from the manifest)"
+            ))
+            .with_path(self.path)),
+        }
+    }
+
+    fn take_any(&mut self, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
+        let (shape, values) = self
+            .tensors
+            .remove(name)
+            .ok_or_else(|| Error::malformed(format!("missing tensor {name:?}")).with_path(self.path))?;
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::malformed(format!("tensor {name} holds {} at index {i}", values[i])).with_path(self.path));
+        }
+        Ok((shape, values))
+    }
+
+    /// Checks that every tensor of the file was taken.
+    pub(crate) fn finish(self) -> Result<()> {
+        let mut extra: Vec<&String> = self.tensors.keys().collect();
+        extra.sort();
+        match extra.is_empty() {
+            true => Ok(()),
+            false => Err(Error::malformed(format!("unexpected tensors {extra:?}")).with_path(self.path)),
+        }
+    }
+}
+
 /// Reads every tensor of a safetensors file as f32 (F32 or F16 stored), with its shape.
 pub(crate) fn read_f32_tensors(path: &Path) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>> {
     let bytes = std::fs::read(path).map_err(|e| Error::from(e).with_path(path))?;

@@ -8,10 +8,15 @@
 //!   "name": "restaurants", "display_name": "Restaurants", "uuid": "...", "type": "ABSA",
 //!   "language": "en", "status": "READY", "classes": ["food", "service"], "labels": ["POS", "NEG", "NEU"],
 //!   "definitions": {"classes": [{"name": "food", "description": "...", "example": "..."}], "labels": [...]},
-//!   "encoder": {"name": "all-MiniLM-L6-v2", "dir": "../all-MiniLM-L6-v2", "dim": 384},
-//!   "head": {"kind": "prototype", "weights": "head.safetensors", "sentiment_lexicon": "vader"}
+//!   "encoder": {"name": "all-MiniLM-L6-v2", "dim": 384,
+//!               "sha256": {"model.onnx": "759a…", "tokenizer.json": "be50…"}},
+//!   "head": {"kind": "prototype", "weights": "head.safetensors", "sentiment_lexicon": "vader"},
+//!   "sha256": {"head.safetensors": "3f1c…"}
 //! }
 //! ```
+//!
+//! `sha256` records the checksum of every file of the folder the manifest names, and
+//! `encoder.sha256` those of the encoder's files; loading checks them (see `folder.rs`).
 //!
 //! A trained model adds `"weights": "encoder.safetensors"` to `encoder` (its fine-tuned
 //! encoder values) and has `"kind": "attention"`. `encoder` may also ask for
@@ -19,6 +24,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::integrity::Checksums;
 use crate::encode::Precision;
 use crate::schema::{Class, ModelMeta};
 
@@ -40,6 +46,9 @@ pub struct Manifest {
     pub encoder: EncoderRef,
     /// The head and its weights file.
     pub head: HeadSpec,
+    /// The SHA-256 of each file of the folder named above (file name → hex digest).
+    #[serde(default)]
+    pub sha256: Checksums,
 }
 
 /// Class and label definitions: name, description, example.
@@ -56,12 +65,9 @@ pub struct Definitions {
 /// The encoder a model runs on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EncoderRef {
-    /// The encoder's name, e.g. `all-MiniLM-L6-v2`; looked up under `$OPINIO_MODELS` and
-    /// the shipped `models/` folder when `dir` is absent or missing.
+    /// The encoder's folder name, e.g. `all-MiniLM-L6-v2`, looked up among the model
+    /// folder's siblings, the models root and the shipped models.
     pub name: String,
-    /// The encoder folder, relative to the model folder.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dir: Option<String>,
     /// Floats per embedding; checked against the encoder at load time.
     pub dim: usize,
     /// Fine-tuned encoder values (safetensors keyed by the base graph's initialiser names,
@@ -73,6 +79,10 @@ pub struct EncoderRef {
     /// absent); a caller's [`crate::model::LoadOptions::precision`] overrides it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision: Option<Precision>,
+    /// The SHA-256 of the encoder folder's files ([`super::integrity::ENCODER_FILES`]): the
+    /// folder found by name must match them.
+    #[serde(default)]
+    pub sha256: Checksums,
 }
 
 /// The head of a model.

@@ -8,6 +8,8 @@
 //! A [`Model`] is `Send + Sync`: load it once and share it across threads.
 
 mod definitions;
+mod folder;
+pub mod integrity;
 mod manifest;
 mod weights;
 
@@ -34,8 +36,6 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const HEAD_FILE: &str = "head.safetensors";
 /// The fine-tuned encoder values' file name of a trained model.
 pub const ENCODER_WEIGHTS_FILE: &str = "encoder.safetensors";
-/// The largest manifest read, in bytes.
-const MAX_MANIFEST_BYTES: u64 = 16 << 20;
 
 /// A loaded model: metadata, encoder, head and a segmenter.
 pub struct Model {
@@ -107,6 +107,10 @@ pub struct LoadOptions {
     /// (`encoder.precision`), `fp32` when it names none.
     #[serde(default)]
     pub precision: Option<Precision>,
+    /// A folder holding encoder folders, searched for the encoder the manifest names after
+    /// the model folder's siblings; `None` takes `$OPINIO_MODELS`.
+    #[serde(default)]
+    pub models_root: Option<PathBuf>,
 }
 
 impl Model {
@@ -118,8 +122,9 @@ impl Model {
     /// Loads and validates the model folder `dir` with `options`.
     pub fn load_with(dir: impl AsRef<Path>, options: &LoadOptions) -> Result<Model> {
         let dir = dir.as_ref();
-        let manifest = read_manifest(dir)?;
-        let base = resolve_encoder(dir, &manifest.encoder)?;
+        let manifest = folder::read_manifest(dir)?;
+        folder::verify_files(dir, &manifest)?;
+        let base = folder::resolve_encoder(dir, &manifest.encoder, options.models_root.as_deref(), true)?;
         let precision = options.precision.or(manifest.encoder.precision).unwrap_or_default();
         let (encoder, encoder_weights) = match &manifest.encoder.weights {
             None => (shared_encoder(&base, precision)?, None),
@@ -219,16 +224,17 @@ impl Model {
             definitions: Definitions { classes, labels },
             encoder: EncoderRef {
                 name: encoder_name,
-                dir: None,
                 dim: encoder.dim(),
                 weights: None,
                 precision: None,
+                sha256: Default::default(),
             },
             head: HeadSpec {
                 kind: HeadKind::Prototype,
                 weights: HEAD_FILE.to_string(),
                 sentiment_lexicon: lexicon_name,
             },
+            sha256: Default::default(),
         };
         let segmenter = Segmenter::detecting_or(language);
         Ok(Model { manifest, encoder, head: ModelHead::Prototype(head), segmenter, encoder_weights: None })
@@ -270,16 +276,17 @@ impl Model {
             definitions: Definitions { classes, labels },
             encoder: EncoderRef {
                 name: graph_name,
-                dir: None,
                 dim: encoder.dim(),
                 weights: Some(ENCODER_WEIGHTS_FILE.to_string()),
                 precision: None,
+                sha256: Default::default(),
             },
             head: HeadSpec {
                 kind: HeadKind::Attention,
                 weights: HEAD_FILE.to_string(),
                 sentiment_lexicon: None,
             },
+            sha256: Default::default(),
         };
         let segmenter = Segmenter::detecting_or(about.language);
         Ok(Model {
@@ -296,12 +303,14 @@ impl Model {
         crate::evaluate::apply(&mut self.manifest.meta, metrics);
     }
 
-    /// Writes the model folder `dir` (created if missing): manifest and head weights. The
-    /// encoder is referred to by a path relative to `dir`.
+    /// Writes the model folder `dir` (created if missing): manifest, head weights and a
+    /// fine-tuned encoder's values, with the SHA-256 of each and of the encoder's files. The
+    /// encoder is referred to by its folder name: keep it next to `dir`, under the models
+    /// root, or among the shipped models.
     pub fn save(&mut self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|e| Error::from(e).with_path(dir))?;
-        self.manifest.encoder.dir = relative_path(dir, self.encoder.dir());
+        self.manifest.encoder.sha256 = integrity::checksums(self.encoder.dir(), integrity::ENCODER_FILES)?;
         let head_path = dir.join(&self.manifest.head.weights);
         match &self.head {
             ModelHead::Prototype(head) => weights::save_prototype(head.params(), &head_path)?,
@@ -314,10 +323,23 @@ impl Model {
             (Some(EncoderWeights::File(from)), Some(file)) => copy_unless_same(from, &dir.join(file))?,
             _ => {}
         }
-        let json = serde_json::to_vec_pretty(&self.manifest)
-            .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot write manifest: {e}")))?;
-        let path = dir.join(MANIFEST_FILE);
-        std::fs::write(&path, json).map_err(|e| Error::from(e).with_path(&path))
+        self.manifest.sha256 = integrity::checksums(dir, folder::own_files(&self.manifest))?;
+        write_manifest(dir, &self.manifest)
+    }
+
+    /// Records the SHA-256 of the files the model folder `dir` uses in its manifest, without
+    /// loading it: for a folder saved by an earlier opinio (which recorded none) or
+    /// assembled by hand. Do it only for files you trust: loading will then accept exactly
+    /// these. The encoder is looked up by name as [`Model::load_with`] does. Returns the
+    /// manifest written.
+    pub fn seal(dir: impl AsRef<Path>, options: &LoadOptions) -> Result<Manifest> {
+        let dir = dir.as_ref();
+        let mut manifest = folder::read_manifest(dir)?;
+        let encoder = folder::resolve_encoder(dir, &manifest.encoder, options.models_root.as_deref(), false)?;
+        manifest.encoder.sha256 = integrity::checksums(&encoder, integrity::ENCODER_FILES)?;
+        manifest.sha256 = integrity::checksums(dir, folder::own_files(&manifest))?;
+        write_manifest(dir, &manifest)?;
+        Ok(manifest)
     }
 
     /// The seed's model metadata.
@@ -390,6 +412,14 @@ impl Model {
     }
 }
 
+/// Writes `manifest` as `dir`'s manifest.
+fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
+    let json = serde_json::to_vec_pretty(manifest)
+        .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot write manifest: {e}")))?;
+    let path = dir.join(MANIFEST_FILE);
+    std::fs::write(&path, json).map_err(|e| Error::from(e).with_path(&path))
+}
+
 /// Copies `from` to `to`, unless both name the same file (a model saved where it was loaded
 /// from: copying a file onto itself would empty it).
 fn copy_unless_same(from: &Path, to: &Path) -> Result<()> {
@@ -460,68 +490,6 @@ fn sentiment_lexicon(name: Option<&str>) -> Result<Option<&'static Lexicon>> {
     }
 }
 
-/// Checks that the manifest field `field`, the file `rel`, names a file inside the model
-/// folder `dir`: a relative path without `..`, and, where it exists, not a symlink (or below
-/// one) that leads out of the folder.
-fn inside_folder(dir: &Path, rel: &str, field: &str) -> Result<()> {
-    use std::path::Component;
-    let outside = |why: &str| {
-        Error::malformed(format!(
-            "manifest field \"{field}\" is {rel:?}, {why}; it must name a file inside the model folder"
-        ))
-    };
-    let path = Path::new(rel);
-    if rel.is_empty() || path.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
-        return Err(outside("which is not a plain relative path"));
-    }
-    let joined = dir.join(path);
-    if let (Ok(file), Ok(folder)) = (joined.canonicalize(), dir.canonicalize()) {
-        if !file.starts_with(&folder) {
-            return Err(outside("which leads out of the folder through a symbolic link"));
-        }
-    }
-    Ok(())
-}
-
-fn read_manifest(dir: &Path) -> Result<Manifest> {
-    let path = dir.join(MANIFEST_FILE);
-    if !dir.is_dir() {
-        return Err(Error::invalid_argument("model folder not found").with_path(dir));
-    }
-    let size = std::fs::metadata(&path).map_err(|e| Error::from(e).with_path(&path))?.len();
-    if size > MAX_MANIFEST_BYTES {
-        return Err(Error::limit("manifest size", size, MAX_MANIFEST_BYTES).with_path(&path));
-    }
-    let bytes = std::fs::read(&path).map_err(|e| Error::from(e).with_path(&path))?;
-    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
-        let line = e.line() as u64;
-        Error::malformed(format!("invalid manifest: {e}")).with_path(&path).with_line(line)
-    })?;
-    if manifest.format != FORMAT {
-        return Err(Error::new(
-            ErrorKind::Unsupported,
-            format!("model format {:?}, this build reads {FORMAT:?}", manifest.format),
-        )
-        .with_path(&path));
-    }
-    // A model folder may come from a stranger: the files it names stay inside it.
-    inside_folder(dir, &manifest.head.weights, "head.weights").map_err(|e| e.with_path(&path))?;
-    if let Some(file) = &manifest.encoder.weights {
-        inside_folder(dir, file, "encoder.weights").map_err(|e| e.with_path(&path))?;
-    }
-    let (declared, defined) = (&manifest.meta.classes, &manifest.definitions.classes);
-    if let Some(declared) = declared {
-        let names: Vec<&String> = defined.iter().map(|c| &c.name).collect();
-        if declared.iter().collect::<Vec<_>>() != names {
-            return Err(Error::malformed(format!(
-                "\"classes\" {declared:?} do not match the class definitions {names:?}"
-            ))
-            .with_path(&path));
-        }
-    }
-    Ok(manifest)
-}
-
 /// What training can start from in a folder: the encoder graph folder, the fine-tuned
 /// encoder values (initialiser name → values) that patch it, and the trained attention head.
 ///
@@ -548,8 +516,9 @@ pub(crate) fn parts(dir: &Path) -> Result<Parts> {
         }
         return Ok(Parts { graph: dir.to_path_buf(), encoder_values: HashMap::new(), head: None });
     }
-    let manifest = read_manifest(dir)?;
-    let graph = resolve_encoder(dir, &manifest.encoder)?;
+    let manifest = folder::read_manifest(dir)?;
+    folder::verify_files(dir, &manifest)?;
+    let graph = folder::resolve_encoder(dir, &manifest.encoder, None, true)?;
     let encoder_values = match &manifest.encoder.weights {
         Some(file) => weights::load_encoder(&dir.join(file))?,
         None => HashMap::new(),
@@ -578,26 +547,6 @@ fn class_names(defs: &[Class]) -> Vec<String> {
     defs.iter().map(|c| c.name.clone()).collect()
 }
 
-/// Finds the encoder folder: `dir` relative to the model, else `$OPINIO_MODELS/<name>`,
-/// else the shipped models folder.
-fn resolve_encoder(model_dir: &Path, r: &EncoderRef) -> Result<PathBuf> {
-    let mut tried = Vec::new();
-    if let Some(rel) = &r.dir {
-        tried.push(model_dir.join(rel));
-    }
-    if let Some(root) = std::env::var_os("OPINIO_MODELS") {
-        tried.push(PathBuf::from(root).join(&r.name));
-    }
-    if let Some(shipped) = Encoder::default_model_dir().parent() {
-        tried.push(shipped.join(&r.name));
-    }
-    tried.iter().find(|p| p.is_dir()).cloned().ok_or_else(|| {
-        let list: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
-        Error::invalid_argument(format!("encoder {:?} not found, tried {}", r.name, list.join(", ")))
-            .with_path(model_dir.join(MANIFEST_FILE))
-    })
-}
-
 /// One encoder per folder per process, shared by every model that uses it.
 fn shared_encoder(dir: &Path, precision: Precision) -> Result<Arc<Encoder>> {
     static CACHE: Mutex<Option<HashMap<(PathBuf, Precision), Weak<Encoder>>>> = Mutex::new(None);
@@ -616,15 +565,4 @@ fn shared_encoder(dir: &Path, precision: Precision) -> Result<Arc<Encoder>> {
 /// Loads the encoder in `dir` (at f32) through the process-wide cache.
 pub fn load_encoder(dir: impl AsRef<Path>) -> Result<Arc<Encoder>> {
     shared_encoder(dir.as_ref(), Precision::Fp32)
-}
-
-/// `target` relative to `from` when both are absolute-able, with `/` separators.
-fn relative_path(from: &Path, target: &Path) -> Option<String> {
-    let from = from.canonicalize().ok()?;
-    let target = target.canonicalize().ok()?;
-    let common = from.components().zip(target.components()).take_while(|(a, b)| a == b).count();
-    let ups = from.components().count() - common;
-    let mut parts: Vec<String> = vec!["..".to_string(); ups];
-    parts.extend(target.components().skip(common).map(|c| c.as_os_str().to_string_lossy().into_owned()));
-    Some(parts.join("/"))
 }

@@ -7,8 +7,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, TensorView};
 
+use crate::heads::NamedTensors;
 use crate::heads::PrototypeParams;
 use crate::{Error, ErrorKind, Result};
 
@@ -32,47 +33,27 @@ pub(crate) fn load_prototype(
     classes: Vec<String>,
     labels: Vec<String>,
 ) -> Result<PrototypeParams> {
-    let bytes = std::fs::read(path).map_err(|e| Error::from(e).with_path(path))?;
-    let st = SafeTensors::deserialize(&bytes)
-        .map_err(|e| Error::malformed(format!("not a safetensors file: {e}")).with_path(path))?;
-    let get = |name: &str, rows: usize| -> Result<(Vec<f32>, usize)> {
-        let t = st
-            .tensor(name)
-            .map_err(|_| Error::malformed(format!("missing tensor {name}")).with_path(path))?;
-        if t.dtype() != Dtype::F32 {
-            return Err(
-                Error::malformed(format!("tensor {name} is {:?}, expected F32", t.dtype())).with_path(path)
-            );
-        }
-        let shape = t.shape();
-        if shape.first() != Some(&rows) || shape.len() > 2 {
-            return Err(Error::malformed(format!(
-                "tensor {name} has shape {shape:?}, expected {rows} rows (from the manifest)"
-            ))
-            .with_path(path));
-        }
-        let cols = shape.get(1).copied().unwrap_or(1);
-        let data = t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        Ok((data, cols))
-    };
+    let mut t = NamedTensors::read(path)?;
     let (c, l) = (classes.len(), labels.len());
-    let (class_prototypes, class_dim) = get("class_prototypes", c)?;
-    let (label_prototypes, label_dim) = get("label_prototypes", l)?;
+    let (class_prototypes, class_dim) = t.take_rows("class_prototypes", c)?;
+    let (label_prototypes, label_dim) = t.take_rows("label_prototypes", l)?;
     let dim = if c > 0 { class_dim } else { label_dim };
     if c > 0 && l > 0 && class_dim != label_dim {
         return Err(Error::malformed(format!("class dim {class_dim} differs from label dim {label_dim}"))
             .with_path(path));
     }
-    Ok(PrototypeParams {
+    let params = PrototypeParams {
         dim,
         classes,
         class_prototypes,
-        class_thresholds: get("class_thresholds", c)?.0,
-        class_scales: get("class_scales", c)?.0,
+        class_thresholds: t.take("class_thresholds", &[c])?,
+        class_scales: t.take("class_scales", &[c])?,
         labels,
         label_prototypes,
-        label_temperature: get("label_temperature", 1)?.0[0],
-    })
+        label_temperature: t.take("label_temperature", &[1])?[0],
+    };
+    t.finish()?;
+    Ok(params)
 }
 
 /// Writes fine-tuned encoder values (initialiser name → values) to `path` in half

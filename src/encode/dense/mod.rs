@@ -268,7 +268,7 @@ mod tests {
         let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
         let precision = if int8.is_some() { Precision::Int8 } else { Precision::Fp32 };
         let options = EncoderOptions { precision, ..EncoderOptions::default() };
-        Encoder { tokenizer: Arc::new(tokenizer), plan, options, dir }
+        Encoder { tokenizer: Arc::new(tokenizer), plan, options, dir, positions: None }
     }
 
     /// Real review sentences of many lengths: the sample reviews, split.
