@@ -5,7 +5,7 @@
 
 mod extract_support;
 
-use extract_support::{pdf_with_contents, pdf_with_images, render, text_content, Line};
+use extract_support::{pdf_with_images, photographed_receipt, render};
 use opinio::extract::{ExtractOptions, ExtractionModel, Extractor};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -143,49 +143,6 @@ fn extract_bytes_matches_extract_path() {
     assert_eq!(a, b);
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Extractor>();
-}
-
-/// A till receipt 80 mm wide as a phone photographs it: rendered at 200 dpi, turned by 1.5°,
-/// on a grey background with uneven light and sensor noise, saved as a JPEG of quality 70.
-fn photographed_receipt() -> Vec<u8> {
-    let lines = [
-        Line { x: 20.0, y: 560.0, size: 12.0, text: "KEDAI RUNCIT MAJU SDN BHD" },
-        Line { x: 38.0, y: 542.0, size: 8.0, text: "NO 12, JALAN MERANTI 3, 43000 KAJANG" },
-        Line { x: 20.0, y: 510.0, size: 9.0, text: "INVOICE NO: CS-10293" },
-        Line { x: 20.0, y: 496.0, size: 9.0, text: "DATE: 14/03/2018 10:42" },
-        Line { x: 20.0, y: 470.0, size: 9.0, text: "MILO 1KG" },
-        Line { x: 180.0, y: 470.0, size: 9.0, text: "17.90" },
-        Line { x: 20.0, y: 456.0, size: 9.0, text: "ROTI GARDENIA" },
-        Line { x: 180.0, y: 456.0, size: 9.0, text: "3.20" },
-        Line { x: 20.0, y: 442.0, size: 9.0, text: "TELUR GRED A 10S" },
-        Line { x: 180.0, y: 442.0, size: 9.0, text: "4.40" },
-        Line { x: 20.0, y: 420.0, size: 9.0, text: "TOTAL QTY: 3" },
-        Line { x: 20.0, y: 400.0, size: 12.0, text: "TOTAL" },
-        Line { x: 170.0, y: 400.0, size: 12.0, text: "25.50" },
-        Line { x: 20.0, y: 384.0, size: 9.0, text: "CASH" },
-        Line { x: 180.0, y: 384.0, size: 9.0, text: "50.00" },
-        Line { x: 20.0, y: 370.0, size: 9.0, text: "CHANGE" },
-        Line { x: 180.0, y: 370.0, size: 9.0, text: "24.50" },
-        Line { x: 40.0, y: 340.0, size: 8.0, text: "THANK YOU, PLEASE COME AGAIN" },
-    ];
-    let pdf = pdf_with_contents(&[text_content(&lines)], (227.0, 600.0), "", "");
-    let paper = render(&pdf, 0, 200.0);
-    let tilted = imageproc::geometric_transformations::rotate_about_center(
-        &paper,
-        1.5f32.to_radians(),
-        imageproc::geometric_transformations::Interpolation::Bilinear,
-        image::Rgb([90, 90, 95]),
-    );
-    // Light falling off to the right, and noise from a fixed-seed generator.
-    let mut rng = opinio::rng::SplitMix64::new(7);
-    let photo = image::RgbImage::from_fn(tilted.width(), tilted.height(), |x, y| {
-        let noise = rng.below(25) as f32 - 12.0;
-        let light = 1.0 - 0.25 * x as f32 / tilted.width() as f32;
-        image::Rgb(tilted.get_pixel(x, y).0.map(|v| (f32::from(v) * light + noise).clamp(0.0, 255.0) as u8))
-    });
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70).encode_image(&photo).unwrap();
-    out
 }
 
 #[test]

@@ -165,6 +165,13 @@ fn trains_deterministically_and_round_trips_through_its_folder() {
     let dir = tempfile::tempdir().unwrap();
     let mut model = a.model;
     model.save(dir.path()).unwrap();
+    // Not only the same tags: the same bytes, head and encoder values alike.
+    let again = tempfile::tempdir().unwrap();
+    let mut b_model = b.model;
+    b_model.save(again.path()).unwrap();
+    let sums = |d: &std::path::Path| Model::load(d).unwrap().manifest().sha256.clone();
+    assert_eq!(sums(again.path()), sums(dir.path()), "same seed, same weights files");
+    assert_eq!(sums(dir.path()).len(), 2);
     let loaded = Model::load(dir.path()).unwrap();
     assert_eq!(loaded.tag_texts(&texts).unwrap(), tags_a, "saved and loaded, same tags");
     assert_eq!(loaded.meta().score, model.meta().score);
