@@ -203,8 +203,11 @@ int32_t opinio_extract_bytes(const OpinioExtractor *extractor,
  * Extracts the fields of the file at `path`: a PDF, an image (JPEG, PNG, TIFF, WEBP) or
  * words read by another OCR engine (`NAME.words.json`).
  *
- * `options_json` may be NULL (defaults) or `{"annotated_pages": false}`; `annotated_pages`
- * adds each page as a base64 PNG with the found fields drawn. Unknown keys are an error.
+ * `options_json` may be NULL (defaults) or `{"annotated_pages": false, "limits": {...}}`;
+ * `annotated_pages` adds each page as a base64 PNG with the found fields drawn; `limits`
+ * raises or lowers bounds on the document (`max_document_bytes`, `max_pages`,
+ * `max_page_pixels`, `max_pdf_stream_bytes`, `max_pdf_glyphs_per_page`,
+ * `max_ocr_seconds_per_page`). Unknown keys are an error.
  *
  * On success `*out_json` receives the Studio's extraction response (one document, named
  * after the file); free it with `opinio_string_free`. A file that reads but lacks a field
@@ -300,7 +303,10 @@ int32_t opinio_model_load(const char *dir, OpinioModel **out_model);
  *
  * Options: `"precision"`: `"fp32"` or `"int8"`, the arithmetic of the encoder's dense
  * layers (default: the model's manifest, else `fp32`; int8 is about twice as fast, within
- * about 0.01 F1). An unknown option or value is `OPINIO_STATUS_MALFORMED` /
+ * about 0.01 F1); `"models_root"`: a folder of encoder folders searched for the model's
+ * encoder after the model folder's siblings (default `$OPINIO_MODELS`); `"limits"`: bounds
+ * on what the model is asked, e.g. `{"max_request_documents": 1000}` (see the README's
+ * limits). An unknown option or value is `OPINIO_STATUS_MALFORMED` /
  * `OPINIO_STATUS_INVALID_ARGUMENT` naming it. Otherwise as `opinio_model_load`.
  *
  * # Safety
@@ -403,7 +409,8 @@ void opinio_string_free(char *s);
  * CSV/TXT/JSON/JSONL/XLSX rows), `"header_first"` (default true), `"lang"` (`"en"`),
  * `"name"` (the folder's name), `"base"` (the shipped encoder), `"epochs"` (default 4, more
  * for small sets so that training makes at least 100 steps; given, exactly that), `"seed"`
- * (42; a seed gives the same model every time).
+ * (42; a seed gives the same model every time), `"limits"` (bounds on the files read and
+ * on the training set, e.g. `{"max_training_segments": 500000}`).
  *
  * `progress` may be NULL. Otherwise it is called with `user_data` after every training
  * step with the percent done and the steps done; returning non-zero cancels, and the call

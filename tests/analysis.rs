@@ -370,3 +370,22 @@ fn one_model_shared_by_threads_answers_as_sequential_calls() {
         }
     }
 }
+
+#[test]
+fn requests_over_the_document_limit_are_refused() {
+    let (dir, _model) = saved_topics("t");
+    let mut options = model::LoadOptions::default();
+    options.limits.max_request_documents = 2;
+    let model = Model::load_with(dir.path(), &options).unwrap();
+    let docs: Vec<Document> =
+        ["a", "b", "c"].iter().map(|t| Document { text: t.to_string(), ..Document::default() }).collect();
+    let request: AnalysisRequest = serde_json::from_value(serde_json::json!({"documents": docs})).unwrap();
+    let err = model.analyze(&request).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+    assert!(err.to_string().contains("--limit max_request_documents=N"), "{err}");
+    let options = opinio::correct::SampleOptions { size: 1 };
+    let err = opinio::correct::sample(&model, docs.clone(), &options).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+    let two: AnalysisRequest = serde_json::from_value(serde_json::json!({"documents": &docs[..2]})).unwrap();
+    assert_eq!(model.analyze(&two).unwrap().documents.len(), 2);
+}

@@ -396,6 +396,15 @@ fn load_options_pick_the_precision_and_refuse_unknown_ones() {
         assert!(handle.is_null(), "{bad}: no handle on error");
         assert!(last_error().contains(named), "{bad}: {}", last_error());
     }
+    // Limits travel in the load options: a request over the document limit is refused.
+    let (status, handle) = load(Some(r#"{"limits": {"max_request_documents": 1}}"#));
+    assert_eq!(status, 0, "{}", last_error());
+    let two = cstring(r#"{"documents": [{"text": "Cold soup."}, {"text": "Nice view."}]}"#);
+    let (status, out) = call(|out| unsafe { opinio_analyze(handle, two.as_ptr(), out) });
+    assert_eq!((status, out), (OpinioStatus::LimitExceeded as i32, None));
+    assert!(last_error().contains("max_request_documents"), "{}", last_error());
+    assert_eq!(tags(handle), tags(model()), "one document is within the limit");
+    unsafe { opinio_model_free(handle.cast_mut()) };
 }
 
 #[test]

@@ -7,11 +7,14 @@
 
 mod extract_support;
 
-use extract_support::{invoice_lines, invoice_pdf, pdf_with_contents, pdf_with_images, png, render, text_content, Line, A4};
+use extract_support::{
+    invoice_lines, invoice_pdf, pdf_with_contents, pdf_with_flate_contents, pdf_with_images, png, render, text_content,
+    Line, A4,
+};
 use image::RgbImage;
 use opinio::extract::pages::{read_bytes, read_bytes_with, Format};
 use opinio::extract::{annotate, BBox, Mark, Page, PageOrigin, ReadOptions, Word};
-use opinio::ErrorKind;
+use opinio::{ErrorKind, Limits};
 
 fn texts(page: &Page) -> Vec<&str> {
     page.words.iter().map(|w| w.text.as_str()).collect()
@@ -380,4 +383,49 @@ fn annotated_folders_take_scans_and_what_was_read_round_trips_as_words_json() {
     std::fs::write(dir.path().join("invoice.words.json"), json.to_string()).unwrap();
     let err = opinio::extract::learn::read_annotated(dir.path(), &ReadOptions::default()).unwrap_err();
     assert!(err.to_string().contains("invoice.png") && err.to_string().contains("invoice.words.json"), "{err}");
+}
+
+/// `limit` breached: the error is `LimitExceeded` and says how to raise it.
+fn assert_limit(result: opinio::Result<Vec<Page>>, limit: &str) {
+    let err = result.err().unwrap_or_else(|| panic!("{limit} was not enforced"));
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+    assert!(err.to_string().contains(&format!("--limit {limit}=N")), "{err}");
+}
+
+#[test]
+fn flate_bombs_and_oversized_documents_are_refused_naming_the_limit() {
+    // A real page whose compressed content stream inflates to 8 MB (the text, then blanks).
+    let mut content = text_content(&invoice_lines());
+    content.push_str(&" ".repeat(8 << 20));
+    let pdf = pdf_with_flate_contents(&[content], A4);
+    assert!(pdf.len() < 64 << 10, "the stream compresses to {} bytes", pdf.len());
+    let page = &read_bytes("bomb.pdf", &pdf).unwrap()[0];
+    assert!(texts(page).contains(&"INVOICE"), "{:?}", texts(page));
+
+    let mut options = ReadOptions::default();
+    options.limits.max_pdf_stream_bytes = 4 << 20;
+    assert_limit(read_bytes_with("bomb.pdf", &pdf, &options), "max_pdf_stream_bytes");
+
+    let mut options = ReadOptions::default();
+    options.limits.max_document_bytes = 1000;
+    assert_limit(read_bytes_with("bomb.pdf", &pdf, &options), "max_document_bytes");
+
+    let mut options = ReadOptions::default();
+    options.limits.max_pdf_glyphs_per_page = 10;
+    assert_limit(read_bytes_with("bomb.pdf", &pdf, &options), "max_pdf_glyphs_per_page");
+
+    let mut limits = Limits::default();
+    limits.max_pages = 1;
+    let two = pdf_with_contents(&[text_content(&invoice_lines()), text_content(&invoice_lines())], A4, "", "");
+    let mut options = ReadOptions::default();
+    options.limits = limits;
+    assert_limit(read_bytes_with("two.pdf", &two, &options), "max_pages");
+}
+
+#[test]
+fn ocr_stops_at_its_time_limit() {
+    let scan = pdf_with_images(&[image::DynamicImage::ImageRgb8(render(&invoice_pdf(), 0, 150.0)).to_luma8()], A4);
+    let mut options = ReadOptions::default();
+    options.limits.max_ocr_seconds_per_page = 0;
+    assert_limit(read_bytes_with("scan.pdf", &scan, &options), "max_ocr_seconds_per_page");
 }

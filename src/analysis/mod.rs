@@ -21,6 +21,7 @@ impl Model {
     /// Runs the seed's ad-hoc analysis: every document of `request`, split into sentences
     /// when `request.split`, each segment tagged.
     pub fn analyze(&self, request: &AnalysisRequest) -> Result<AnalysisResponse> {
+        self.check_request(request.documents.len())?;
         let documents = self.analyze_documents(request.documents.clone(), request.split)?;
         Ok(AnalysisResponse {
             model: self.meta().display_name.clone(),

@@ -21,8 +21,26 @@ use serde_json::{json, Map, Value};
 #[derive(Parser)]
 #[command(name = "opinio", version, about = "Text and document AI, in-process and offline")]
 struct Cli {
+    /// Raise or lower a bound on input, e.g. --limit max_pages=2000 (repeatable; the README
+    /// lists the limits and their defaults).
+    #[arg(long = "limit", global = true, value_name = "NAME=VALUE")]
+    limit: Vec<String>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The bounds this run applies: the defaults with the command line's `--limit`s.
+static LIMITS: std::sync::OnceLock<Limits> = std::sync::OnceLock::new();
+
+fn limits() -> Limits {
+    LIMITS.get().cloned().unwrap_or_default()
+}
+
+/// How `spec` reads documents, within this run's limits.
+fn read_options(spec: &ExtractionModel) -> opinio::extract::ReadOptions {
+    let mut options = spec.read_options();
+    options.limits = limits();
+    options
 }
 
 #[derive(Subcommand)]
@@ -196,7 +214,7 @@ impl ModelArgs {
     /// Loads the model folder, at `--precision` when given.
     fn load(&self) -> Result<Model, Error> {
         let precision = self.precision.as_deref().map(str::parse).transpose()?;
-        let options = model::LoadOptions { precision, models_root: self.models_root.clone() };
+        let options = model::LoadOptions { precision, models_root: self.models_root.clone(), limits: limits() };
         Model::load_with(&self.model, &options)
     }
 }
@@ -229,7 +247,7 @@ impl Input {
         };
         // A column chosen by name implies a header row.
         let header_first = self.header_first || self.column_name.is_some();
-        IngestOptions { column, header_first, limits: Limits::default(), format: None }
+        IngestOptions { column, header_first, limits: limits(), format: None }
     }
 
     fn records(&self) -> Result<Records, Error> {
@@ -262,6 +280,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut limits = Limits::default();
+    for assignment in &cli.limit {
+        if let Err(e) = limits.set_from(assignment) {
+            eprintln!("opinio: --limit: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    LIMITS.get_or_init(|| limits);
     match run(cli.command) {
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(Partial(n))) => {
@@ -312,7 +338,8 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 let test = test.map(|t| labeled.read(&t, model_type)).transpose()?;
                 let defaults = opinio::train::TrainOptions::new(model_type);
                 let frozen_layers = frozen_layers.unwrap_or(defaults.frozen_layers);
-                let options = opinio::train::TrainOptions { base, name, language, frozen_layers, ..defaults }
+                let options =
+                    opinio::train::TrainOptions { base, name, language, frozen_layers, limits: limits(), ..defaults }
                     .with_epochs(epochs);
                 let trained = train_with_progress(&train, test.as_ref(), &options)?;
                 let mut built = trained.model;
@@ -341,7 +368,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
         }
         Command::Extract { model, annotated_pages, files } => {
             let extractor = Extractor::load(&model)?;
-            let options = ExtractOptions::default().with_annotated_pages(annotated_pages);
+            let options = ExtractOptions::default().with_annotated_pages(annotated_pages).with_limits(limits());
             write_value(out, &extractor.extract_paths(&files, &options)?)?;
             Ok(None)
         }
@@ -350,6 +377,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 Some(dir) => ExtractionModel::load(&dir)?.read_options(),
                 None => opinio::extract::ReadOptions::default(),
             };
+            options.limits = limits();
             if let Some(engine) = engine {
                 options.engine = engine;
             }
@@ -367,7 +395,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 let bytes = std::fs::read(&spec).map_err(|e| Error::from(e).with_path(&spec))?;
                 ExtractionModel::from_json(&bytes).map_err(|e| e.with_path(&spec))?
             };
-            let docs = learn::read_annotated(&annotated, &spec.read_options())?;
+            let docs = learn::read_annotated(&annotated, &read_options(&spec))?;
             let options = learn::LearnOptions::default();
             let mut report = Map::new();
             report.insert("model".into(), json!(spec.name));
@@ -384,7 +412,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 let (model, learned) = learn::learn(&spec, &docs, &options)?;
                 report.insert("reachable".into(), json!(learned.reachable));
                 if let Some(test) = test {
-                    let test_docs = learn::read_annotated(&test, &spec.read_options())?;
+                    let test_docs = learn::read_annotated(&test, &read_options(&spec))?;
                     let scores = evaluate::evaluate(&model, &test_docs)?;
                     report.insert(
                         "test".into(),
@@ -435,7 +463,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             Ok(None)
         }
         Command::Report { input, out: path } => {
-            let value = opinio::report::read(&input, &Limits::default())?;
+            let value = opinio::report::read(&input, &limits())?;
             let html = opinio::report::render(&value).map_err(|e| e.with_path(&input))?;
             std::fs::write(&path, html).map_err(|e| Error::from(e).with_path(&path))?;
             let kind = opinio::report::Kind::of(&value).map(|k| k.as_str());
@@ -450,7 +478,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             Ok(None)
         }
         Command::Preview { rows, file } => {
-            let preview = ingest::preview(&file, rows, &Limits::default())?;
+            let preview = ingest::preview(&file, rows, &limits())?;
             write_value(out, &preview)?;
             Ok(None)
         }
@@ -479,7 +507,8 @@ impl LabeledArgs {
             ),
             None => None,
         };
-        let opts = LabeledOptions::new(model_type).with_columns(mapping.as_ref(), !self.no_header)?;
+        let mut opts = LabeledOptions::new(model_type).with_columns(mapping.as_ref(), !self.no_header)?;
+        opts.ingest.limits = limits();
         let set = labeled::read(file, &opts)?;
         for issue in &set.issues {
             eprintln!("opinio: {issue}");

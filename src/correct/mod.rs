@@ -68,6 +68,7 @@ struct Scored {
 /// Documents without text are never picked. Fails when `size` is 0, when no document has
 /// text, or when the model's head does not expose probabilities.
 pub fn sample(model: &Model, mut documents: Vec<Document>, opts: &SampleOptions) -> Result<Sample> {
+    model.check_request(documents.len())?;
     if opts.size == 0 {
         return Err(Error::invalid_argument("sample size is 0, ask for at least one document"));
     }

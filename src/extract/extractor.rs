@@ -16,7 +16,7 @@ use crate::extract::matcher::{self, Laid};
 use crate::extract::model::ExtractionModel;
 use crate::extract::response::{self, DocumentResult, ExtractionResponse};
 use crate::extract::{pages, Page};
-use crate::{parallel, Result};
+use crate::{parallel, Limits, Result};
 use std::path::Path;
 
 /// What to include in a response.
@@ -25,11 +25,18 @@ use std::path::Path;
 pub struct ExtractOptions {
     /// Add each page as a base64 PNG with the found fields drawn (`annotated_pages`).
     pub annotated_pages: bool,
+    /// Bounds on the documents read: size, pages, pixels, PDF streams, OCR time.
+    pub limits: Limits,
 }
 
 impl ExtractOptions {
     pub fn with_annotated_pages(mut self, yes: bool) -> Self {
         self.annotated_pages = yes;
+        self
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 }
@@ -77,7 +84,7 @@ impl Extractor {
             let name = path
                 .file_name()
                 .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-            let pages = pages::read_path_with(path, &self.model.read_options())?;
+            let pages = pages::read_path_with(path, &self.read_options(options))?;
             self.document(&name, &pages, options).map_err(|e| e.with_path(path))
         })?;
         Ok(ExtractionResponse::new(&self.model.name, docs))
@@ -91,8 +98,13 @@ impl Extractor {
         bytes: &[u8],
         options: &ExtractOptions,
     ) -> Result<ExtractionResponse> {
-        let pages = pages::read_bytes_with(name, bytes, &self.model.read_options())?;
+        let pages = pages::read_bytes_with(name, bytes, &self.read_options(options))?;
         Ok(ExtractionResponse::new(&self.model.name, vec![self.document(name, &pages, options)?]))
+    }
+
+    /// How documents are read: the model's way, within the call's limits.
+    fn read_options(&self, options: &ExtractOptions) -> pages::ReadOptions {
+        pages::ReadOptions { limits: options.limits.clone(), ..self.model.read_options() }
     }
 
     /// Extracts from pages already read (by any page source).

@@ -15,6 +15,7 @@ use super::panic::{guard, guard_void};
 use super::status::FfiError;
 use super::{arg_str, null_argument, opt_arg_str, out_ptr, parse_json, put_json};
 use crate::extract::{ExtractOptions, Extractor};
+use crate::Limits;
 
 /// A loaded extraction model, opaque to C.
 ///
@@ -36,6 +37,7 @@ const _: () = {
 #[serde(default, deny_unknown_fields)]
 struct Options {
     annotated_pages: bool,
+    limits: Limits,
 }
 
 impl Options {
@@ -45,7 +47,7 @@ impl Options {
             Some(json) => parse_json(json, "options_json")?,
             None => Options::default(),
         };
-        Ok(ExtractOptions::default().with_annotated_pages(options.annotated_pages))
+        Ok(ExtractOptions::default().with_annotated_pages(options.annotated_pages).with_limits(options.limits))
     }
 }
 
@@ -91,8 +93,11 @@ pub unsafe extern "C" fn opinio_extractor_load(
 /// Extracts the fields of the file at `path`: a PDF, an image (JPEG, PNG, TIFF, WEBP) or
 /// words read by another OCR engine (`NAME.words.json`).
 ///
-/// `options_json` may be NULL (defaults) or `{"annotated_pages": false}`; `annotated_pages`
-/// adds each page as a base64 PNG with the found fields drawn. Unknown keys are an error.
+/// `options_json` may be NULL (defaults) or `{"annotated_pages": false, "limits": {...}}`;
+/// `annotated_pages` adds each page as a base64 PNG with the found fields drawn; `limits`
+/// raises or lowers bounds on the document (`max_document_bytes`, `max_pages`,
+/// `max_page_pixels`, `max_pdf_stream_bytes`, `max_pdf_glyphs_per_page`,
+/// `max_ocr_seconds_per_page`). Unknown keys are an error.
 ///
 /// On success `*out_json` receives the Studio's extraction response (one document, named
 /// after the file); free it with `opinio_string_free`. A file that reads but lacks a field

@@ -70,7 +70,10 @@ pub unsafe extern "C" fn opinio_model_load(dir: *const c_char, out_model: *mut *
 ///
 /// Options: `"precision"`: `"fp32"` or `"int8"`, the arithmetic of the encoder's dense
 /// layers (default: the model's manifest, else `fp32`; int8 is about twice as fast, within
-/// about 0.01 F1). An unknown option or value is `OPINIO_STATUS_MALFORMED` /
+/// about 0.01 F1); `"models_root"`: a folder of encoder folders searched for the model's
+/// encoder after the model folder's siblings (default `$OPINIO_MODELS`); `"limits"`: bounds
+/// on what the model is asked, e.g. `{"max_request_documents": 1000}` (see the README's
+/// limits). An unknown option or value is `OPINIO_STATUS_MALFORMED` /
 /// `OPINIO_STATUS_INVALID_ARGUMENT` naming it. Otherwise as `opinio_model_load`.
 ///
 /// # Safety

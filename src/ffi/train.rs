@@ -15,7 +15,7 @@ use crate::encode::Encoder;
 use crate::labeled::{self, LabeledOptions};
 use crate::schema::{Class, ModelType};
 use crate::train::{self as trainer, TrainProgress};
-use crate::{model, Error, Language, Model};
+use crate::{model, Error, Language, Limits, Model};
 
 /// `options_json` of `opinio_train`. Unknown keys are refused.
 #[derive(Deserialize)]
@@ -41,6 +41,8 @@ struct FineTuneOptions {
     epochs: Option<usize>,
     #[serde(default)]
     seed: Option<u64>,
+    #[serde(default)]
+    limits: Limits,
 }
 
 fn header_first_default() -> bool {
@@ -56,7 +58,8 @@ fn header_first_default() -> bool {
 /// CSV/TXT/JSON/JSONL/XLSX rows), `"header_first"` (default true), `"lang"` (`"en"`),
 /// `"name"` (the folder's name), `"base"` (the shipped encoder), `"epochs"` (default 4, more
 /// for small sets so that training makes at least 100 steps; given, exactly that), `"seed"`
-/// (42; a seed gives the same model every time).
+/// (42; a seed gives the same model every time), `"limits"` (bounds on the files read and
+/// on the training set, e.g. `{"max_training_segments": 500000}`).
 ///
 /// `progress` may be NULL. Otherwise it is called with `user_data` after every training
 /// step with the percent done and the steps done; returning non-zero cancels, and the call
@@ -98,7 +101,8 @@ pub unsafe extern "C" fn opinio_train(
 
 fn fine_tune(options: FineTuneOptions, report: impl FnMut(&TrainProgress) -> Control) -> Result<Model, Error> {
     let model_type: ModelType = options.model_type.parse()?;
-    let read = LabeledOptions::new(model_type).with_columns(options.column_mapping.as_ref(), options.header_first)?;
+    let mut read = LabeledOptions::new(model_type).with_columns(options.column_mapping.as_ref(), options.header_first)?;
+    read.ingest.limits = options.limits.clone();
     let train = labeled::read(&options.train, &read)?;
     let test = options.test.as_deref().map(|t| labeled::read(t, &read)).transpose()?;
     let defaults = trainer::TrainOptions::new(model_type);
@@ -107,6 +111,7 @@ fn fine_tune(options: FineTuneOptions, report: impl FnMut(&TrainProgress) -> Con
         seed: options.seed.unwrap_or(defaults.seed),
         name: options.name.unwrap_or_else(|| folder_name(&options.out)),
         language: options.lang.as_deref().unwrap_or("en").parse()?,
+        limits: options.limits,
         ..defaults
     }
     .with_epochs(options.epochs);

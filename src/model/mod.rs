@@ -28,7 +28,7 @@ use crate::heads::lexicon::Lexicon;
 use crate::heads::{AttentionHead, Embedder, Head, Probabilities, PrototypeHead};
 use crate::schema::{Class, ModelMeta, ModelStatus, ModelType, Tag};
 use crate::segment::Segmenter;
-use crate::{Error, ErrorKind, Language, Result};
+use crate::{Error, ErrorKind, Language, Limits, Result};
 
 /// The manifest's file name inside a model folder.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -45,6 +45,8 @@ pub struct Model {
     segmenter: Segmenter,
     /// A trained model's fine-tuned encoder values, for [`Model::save`].
     encoder_weights: Option<EncoderWeights>,
+    /// Bounds on requests (see [`LoadOptions::limits`]).
+    limits: Limits,
 }
 
 /// Where [`Model::save`] gets a fine-tuned encoder's values from.
@@ -111,6 +113,10 @@ pub struct LoadOptions {
     /// the model folder's siblings; `None` takes `$OPINIO_MODELS`.
     #[serde(default)]
     pub models_root: Option<PathBuf>,
+    /// Bounds on what the model is asked: documents per analysis or sampling request
+    /// ([`Limits::max_request_documents`]).
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 impl Model {
@@ -162,6 +168,7 @@ impl Model {
                 head: ModelHead::Attention(head),
                 segmenter,
                 encoder_weights,
+                limits: options.limits.clone(),
             });
         }
         let params = weights::load_prototype(
@@ -182,7 +189,8 @@ impl Model {
             ))
             .with_path(weights));
         }
-        Ok(Model { manifest, encoder, head: ModelHead::Prototype(head), segmenter, encoder_weights })
+        let limits = options.limits.clone();
+        Ok(Model { manifest, encoder, head: ModelHead::Prototype(head), segmenter, encoder_weights, limits })
     }
 
     /// Builds a zero-shot model from class (and label) definitions on `encoder`.
@@ -237,7 +245,14 @@ impl Model {
             sha256: Default::default(),
         };
         let segmenter = Segmenter::detecting_or(language);
-        Ok(Model { manifest, encoder, head: ModelHead::Prototype(head), segmenter, encoder_weights: None })
+        Ok(Model {
+            manifest,
+            encoder,
+            head: ModelHead::Prototype(head),
+            segmenter,
+            encoder_weights: None,
+            limits: Limits::default(),
+        })
     }
 
     /// Wraps a head trained with its fine-tuned encoder ([`crate::train`]).
@@ -295,6 +310,7 @@ impl Model {
             head: ModelHead::Attention(head),
             segmenter,
             encoder_weights: Some(EncoderWeights::Values(Arc::new(encoder_weights))),
+            limits: Limits::default(),
         })
     }
 
@@ -340,6 +356,25 @@ impl Model {
         manifest.sha256 = integrity::checksums(dir, folder::own_files(&manifest))?;
         write_manifest(dir, &manifest)?;
         Ok(manifest)
+    }
+
+    /// Bounds on what the model is asked (see [`LoadOptions::limits`]).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Sets the bounds on what the model is asked.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// Refuses a request of more than [`Limits::max_request_documents`] documents.
+    pub(crate) fn check_request(&self, documents: usize) -> Result<()> {
+        let max = self.limits.max_request_documents;
+        match documents > max {
+            true => Err(crate::limits::exceeded("max_request_documents", "documents in the request", documents, max)),
+            false => Ok(()),
+        }
     }
 
     /// The seed's model metadata.

@@ -51,7 +51,7 @@ use crate::labeled::{self, LabeledSet};
 use crate::model::Model;
 use crate::rng::SplitMix64;
 use crate::schema::{Metrics, ModelType};
-use crate::{Error, ErrorKind, Language, Result};
+use crate::{Error, ErrorKind, Language, Limits, Result};
 use bert::{ce, Bert};
 use head::{Targets, TrainHead};
 
@@ -106,6 +106,8 @@ pub struct TrainOptions {
     pub name: String,
     /// The model's language.
     pub language: Language,
+    /// Bounds on the training set ([`Limits::max_training_segments`]).
+    pub limits: Limits,
 }
 
 impl TrainOptions {
@@ -128,6 +130,7 @@ impl TrainOptions {
             dropout: 0.0,
             name: "trained".into(),
             language: Language::En,
+            limits: Limits::default(),
         }
     }
 }
@@ -208,6 +211,10 @@ where
         )));
     }
     data::check(train)?;
+    let (segments, max) = (train.segments.len(), options.limits.max_training_segments);
+    if segments > max {
+        return Err(crate::limits::exceeded("max_training_segments", "training set size in segments", segments, max));
+    }
     let (train_set, eval_set) = match test {
         Some(t) => (train.clone(), t.clone()),
         None => {

@@ -194,6 +194,10 @@ fn trains_deterministically_and_round_trips_through_its_folder() {
 fn cancels_and_checks_options() {
     let err = train(&tiny_set(), None, &tiny_options(), |_| Control::Cancel).err().unwrap();
     assert_eq!(err.kind(), ErrorKind::Cancelled);
+    let limits = crate::Limits { max_training_segments: 17, ..crate::Limits::default() };
+    let err = train(&tiny_set(), None, &TrainOptions { limits, ..tiny_options() }, |_| Control::Continue).err().unwrap();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+    assert!(err.to_string().contains("--limit max_training_segments=N"), "{err}");
     let bad = TrainOptions { epochs: 0, ..tiny_options() };
     assert_eq!(train(&tiny_set(), None, &bad, |_| Control::Continue).err().unwrap().kind(), ErrorKind::InvalidArgument);
     let unlabeled = LabeledSet { classes: Vec::new(), ..tiny_set() };

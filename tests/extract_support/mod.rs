@@ -52,6 +52,16 @@ pub fn text_content(lines: &[Line]) -> String {
 /// A PDF whose pages each draw one content stream with Helvetica as `/F1`; `extra_page_dict`
 /// is added to every page dictionary (e.g. `/Rotate 90`), `extra_trailer` to the trailer.
 pub fn pdf_with_contents(contents: &[String], size: (f32, f32), extra_page_dict: &str, extra_trailer: &str) -> Vec<u8> {
+    pdf_of_pages(contents, size, extra_page_dict, extra_trailer, false)
+}
+
+/// [`pdf_with_contents`] with each page's content stream compressed (`/FlateDecode`), as
+/// most PDFs store them.
+pub fn pdf_with_flate_contents(contents: &[String], size: (f32, f32)) -> Vec<u8> {
+    pdf_of_pages(contents, size, "", "", true)
+}
+
+fn pdf_of_pages(contents: &[String], size: (f32, f32), extra_page_dict: &str, extra_trailer: &str, flate: bool) -> Vec<u8> {
     let n = contents.len();
     // Objects: 1 catalog, 2 pages, 3 font, then (page, content) pairs.
     let mut objects: Vec<Vec<u8>> = Vec::new();
@@ -69,8 +79,17 @@ pub fn pdf_with_contents(contents: &[String], size: (f32, f32), extra_page_dict:
             )
             .into_bytes(),
         );
-        let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
-        stream.extend_from_slice(content.as_bytes());
+        let (data, filter) = match flate {
+            true => {
+                use std::io::Write;
+                let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+                z.write_all(content.as_bytes()).unwrap();
+                (z.finish().unwrap(), " /Filter /FlateDecode")
+            }
+            false => (content.as_bytes().to_vec(), ""),
+        };
+        let mut stream = format!("<< /Length {}{filter} >>\nstream\n", data.len()).into_bytes();
+        stream.extend_from_slice(&data);
         stream.extend_from_slice(b"\nendstream");
         objects.push(stream);
     }

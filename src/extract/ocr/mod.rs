@@ -130,6 +130,7 @@ pub(crate) fn reader(options: &ReadOptions) -> Result<Arc<dyn Reader>> {
                 max_side: options.ocr_max_side,
                 classify_lines: options.classify_lines,
                 db: ppocr::boxes::DbOptions::default(),
+                max_seconds: options.limits.max_ocr_seconds_per_page,
             };
             Ok(Arc::new(PpOcrReader { models, settings }))
         }

@@ -20,6 +20,7 @@ mod contrast;
 mod deskew;
 mod orient;
 mod pdf;
+mod pdf_streams;
 mod pdf_text;
 mod raster;
 mod scan;
@@ -36,7 +37,7 @@ pub use crate::extract::ocr::{OcrEngine, PageLayout, DEFAULT_TESSDATA};
 pub use words_json::to_json as words_json;
 
 use crate::extract::{ocr, Page, Word};
-use crate::{Error, ErrorKind, Language, Result};
+use crate::{Error, ErrorKind, Language, Limits, Result};
 
 /// How pages are read. `ReadOptions::default()` suits invoices and receipts in English and
 /// German; Arabic documents need [`OcrEngine::Tesseract`] with [`Language::Ar`].
@@ -70,7 +71,7 @@ pub struct ReadOptions {
     /// How Tesseract finds the text blocks (default [`PageLayout::Auto`]).
     pub layout: PageLayout,
     /// Bounds on hostile files.
-    pub limits: PageLimits,
+    pub limits: Limits,
 }
 
 impl Default for ReadOptions {
@@ -86,7 +87,7 @@ impl Default for ReadOptions {
             deskew: true,
             text_page_dpi: None,
             layout: PageLayout::Auto,
-            limits: PageLimits::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -98,25 +99,16 @@ impl ReadOptions {
     }
 }
 
-/// Bounds on one document's pages, checked before memory is committed.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PageLimits {
-    /// Most pages one document may have (default 500).
-    pub max_pages: usize,
-    /// Most pixels one page's image may have (default 100 million: an A3 page at 600 dpi is
-    /// 70 million). A PDF page that would be larger when rendered is rendered at a lower
-    /// resolution instead.
-    pub max_page_pixels: u64,
-}
-
-impl Default for PageLimits {
-    fn default() -> Self {
-        PageLimits { max_pages: 500, max_page_pixels: 100_000_000 }
+/// Refuses a document larger than [`Limits::max_document_bytes`] before it is read.
+fn check_document_size(size: u64, limits: &Limits) -> Result<()> {
+    match size > limits.max_document_bytes {
+        true => Err(crate::limits::exceeded("max_document_bytes", "document size in bytes", size, limits.max_document_bytes)),
+        false => Ok(()),
     }
 }
 
-impl PageLimits {
+/// The page checks of [`Limits`], made before memory is committed.
+impl Limits {
     /// Refuses empty pages and pages over the pixel limit, naming the size.
     pub(crate) fn check_pixels(&self, width: u32, height: u32) -> Result<()> {
         if width == 0 || height == 0 {
@@ -124,7 +116,8 @@ impl PageLimits {
         }
         let pixels = u64::from(width) * u64::from(height);
         if pixels > self.max_page_pixels {
-            return Err(Error::limit(&format!("page size {width}x{height} in pixels"), pixels, self.max_page_pixels));
+            let what = format!("page size {width}x{height} in pixels");
+            return Err(crate::limits::exceeded("max_page_pixels", &what, pixels, self.max_page_pixels));
         }
         Ok(())
     }
@@ -178,6 +171,8 @@ pub fn read_path(path: &Path) -> Result<Vec<Page>> {
 
 /// Reads every page of the file at `path`.
 pub fn read_path_with(path: &Path, options: &ReadOptions) -> Result<Vec<Page>> {
+    let size = std::fs::metadata(path).map_err(|e| Error::from(e).with_path(path))?.len();
+    check_document_size(size, &options.limits).map_err(|e| e.with_path(path))?;
     let bytes = std::fs::read(path).map_err(|e| Error::from(e).with_path(path))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     read_bytes_with(name, &bytes, options).map_err(|e| e.with_path(path))
@@ -192,6 +187,7 @@ pub fn read_bytes(name: &str, bytes: &[u8]) -> Result<Vec<Page>> {
 /// Reads every page of a file held in memory; `name` is only used to recognise
 /// `*.words.json`.
 pub fn read_bytes_with(name: &str, bytes: &[u8], options: &ReadOptions) -> Result<Vec<Page>> {
+    check_document_size(bytes.len() as u64, &options.limits)?;
     if name.to_ascii_lowercase().ends_with(".words.json") {
         return words_json::read(bytes, &options.limits);
     }
@@ -257,7 +253,7 @@ mod tests {
 
     #[test]
     fn pixel_limits_name_the_size() {
-        let limits = PageLimits::default();
+        let limits = Limits::default();
         assert!(limits.check_pixels(2480, 3508).is_ok());
         let err = limits.check_pixels(100_000, 100_000).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::LimitExceeded);

@@ -26,8 +26,6 @@ use super::{words, ReadOptions};
 use crate::extract::{Page, PageOrigin};
 use crate::{Error, ErrorKind, Result};
 
-/// At most this many glyphs are read from one page (a real page has a few thousand).
-const MAX_GLYPHS_PER_PAGE: usize = 1 << 20;
 /// hayro's pixmaps are at most this many pixels a side.
 const MAX_RENDER_SIDE: f32 = 65535.0;
 
@@ -40,8 +38,10 @@ pub(crate) fn read(bytes: &[u8], options: &ReadOptions) -> Result<Vec<Page>> {
         return Err(Error::malformed("pdf has no pages"));
     }
     if count > options.limits.max_pages {
-        return Err(Error::limit("pdf page count", count, options.limits.max_pages));
+        return Err(crate::limits::exceeded("max_pages", "pdf page count", count, options.limits.max_pages));
     }
+    catch_unwind(AssertUnwindSafe(|| super::pdf_streams::check(&pdf, &options.limits)))
+        .unwrap_or_else(|_| Err(Error::malformed("pdf streams could not be read; the file is probably damaged")))?;
     // Text layers and renders first, one page after another (hayro's caches are per
     // thread); then the OCR, which is where the time goes, on all threads.
     let mut pages: Vec<Option<Page>> = Vec::with_capacity(count);
@@ -77,9 +77,11 @@ fn read_page(pdf: &Pdf, index: usize, options: &ReadOptions) -> Result<PageRead>
         )));
     }
     let (width, height) = page.render_dimensions();
-    let collector = text_layer(page);
+    let max_glyphs = options.limits.max_pdf_glyphs_per_page;
+    let collector = text_layer(page, max_glyphs);
     if collector.truncated {
-        return Err(Error::limit(&format!("glyph count of pdf page {}", index + 1), format!("over {MAX_GLYPHS_PER_PAGE}"), MAX_GLYPHS_PER_PAGE));
+        let what = format!("glyph count of pdf page {}", index + 1);
+        return Err(crate::limits::exceeded("max_pdf_glyphs_per_page", &what, format!("over {max_glyphs}"), max_glyphs));
     }
     let words = words::group(&collector.glyphs);
     let readable = !words.is_empty() && collector.unmapped <= collector.glyphs.len();
@@ -101,13 +103,13 @@ fn read_page(pdf: &Pdf, index: usize, options: &ReadOptions) -> Result<PageRead>
 }
 
 /// The page's glyphs in points, origin top-left of the displayed (rotated, cropped) page.
-fn text_layer(page: &PdfPage<'_>) -> TextCollector {
+fn text_layer(page: &PdfPage<'_>, max_glyphs: usize) -> TextCollector {
     let cache = InterpreterCache::new();
     let transform = page.initial_transform(true).to_kurbo();
     let (w, h) = page.render_dimensions();
     let bbox = hayro::kurbo::Rect::new(0.0, 0.0, f64::from(w), f64::from(h));
     let mut context = Context::new(transform, bbox, &cache, page.xref(), InterpreterSettings::default());
-    let mut collector = TextCollector::new(MAX_GLYPHS_PER_PAGE);
+    let mut collector = TextCollector::new(max_glyphs);
     interpret_page(page, &mut context, &mut collector);
     collector
 }

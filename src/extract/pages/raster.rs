@@ -9,11 +9,11 @@ use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, RgbImage};
 
-use super::PageLimits;
+use crate::Limits;
 use crate::{Error, ErrorKind, Result};
 
 /// Decodes one image to RGB after checking its declared size.
-pub(crate) fn decode(bytes: &[u8], format: ImageFormat, limits: &PageLimits) -> Result<RgbImage> {
+pub(crate) fn decode(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<RgbImage> {
     let name = format_name(format);
     let reader = || ImageReader::with_format(Cursor::new(bytes), format);
     let (width, height) = reader().into_dimensions().map_err(|e| image_error(name, e))?;
@@ -66,14 +66,14 @@ mod tests {
     fn a_png_decodes_to_its_pixels() {
         let mut img = RgbImage::from_pixel(7, 5, Rgb([255, 255, 255]));
         img.put_pixel(3, 2, Rgb([10, 20, 30]));
-        let decoded = decode(&png(&img), ImageFormat::Png, &PageLimits::default()).unwrap();
+        let decoded = decode(&png(&img), ImageFormat::Png, &Limits::default()).unwrap();
         assert_eq!(decoded, img);
     }
 
     #[test]
     fn a_large_image_fails_on_its_header_before_decoding() {
         let img = RgbImage::new(100, 80);
-        let limits = PageLimits { max_page_pixels: 100 * 79, ..PageLimits::default() };
+        let limits = Limits { max_page_pixels: 100 * 79, ..Limits::default() };
         let err = decode(&png(&img), ImageFormat::Png, &limits).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::LimitExceeded);
         assert!(err.message().contains("8000"), "{err}");
@@ -83,7 +83,7 @@ mod tests {
     fn truncated_and_garbage_images_are_malformed() {
         let bytes = png(&RgbImage::new(50, 50));
         for data in [&bytes[..bytes.len() / 2], &b"\x89PNG\r\n\x1a\nnonsense"[..]] {
-            let err = decode(data, ImageFormat::Png, &PageLimits::default()).unwrap_err();
+            let err = decode(data, ImageFormat::Png, &Limits::default()).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Malformed, "{err}");
         }
     }

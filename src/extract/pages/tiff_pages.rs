@@ -8,22 +8,22 @@
 use std::io::Cursor;
 
 use image::{GrayImage, RgbImage};
-use tiff::decoder::{Decoder, DecodingResult, Limits};
+use tiff::decoder::{Decoder, DecodingResult, Limits as TiffLimits};
 use tiff::{ColorType, TiffError};
 
-use super::PageLimits;
+use crate::Limits;
 use crate::{Error, ErrorKind, Result};
 
 /// Decodes every page, in file order.
-pub(crate) fn decode_all(bytes: &[u8], limits: &PageLimits) -> Result<Vec<RgbImage>> {
+pub(crate) fn decode_all(bytes: &[u8], limits: &Limits) -> Result<Vec<RgbImage>> {
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(tiff_error)?;
-    let mut tiff_limits = Limits::default();
+    let mut tiff_limits = TiffLimits::default();
     tiff_limits.decoding_buffer_size = usize::try_from(limits.max_page_pixels.saturating_mul(8)).unwrap_or(usize::MAX);
     decoder = decoder.with_limits(tiff_limits);
     let mut pages = Vec::new();
     loop {
         if pages.len() >= limits.max_pages {
-            return Err(Error::limit("tiff page count", format!("over {}", limits.max_pages), limits.max_pages));
+            return Err(crate::limits::exceeded("max_pages", "tiff page count", format!("over {}", limits.max_pages), limits.max_pages));
         }
         let (width, height) = decoder.dimensions().map_err(tiff_error)?;
         limits.check_pixels(width, height).map_err(|e| page_context(e, pages.len()))?;
@@ -117,6 +117,6 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::Malformed);
         let err = to_rgb(1, 1, ColorType::CMYK(8), DecodingResult::U8(vec![0; 4])).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported);
-        assert!(Decoder::new(Cursor::new(b"II*\0garbage")).is_err() || decode_all(b"II*\0garbage", &PageLimits::default()).is_err());
+        assert!(Decoder::new(Cursor::new(b"II*\0garbage")).is_err() || decode_all(b"II*\0garbage", &Limits::default()).is_err());
     }
 }

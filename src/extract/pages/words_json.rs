@@ -5,7 +5,7 @@
 //! engine, so every size is bounded and every number checked before a page is built: a bad
 //! word is named by page and word index rather than silently dropped.
 
-use super::PageLimits;
+use crate::Limits;
 use crate::extract::{BBox, Page, PageOrigin, Word};
 use crate::{Error, Result};
 use serde::Deserialize;
@@ -72,7 +72,7 @@ pub fn to_json(pages: &[Page]) -> serde_json::Value {
 /// Reads the pages of a words.json; `limits.max_pages` bounds it like any document (no
 /// pixels are decoded, so the pixel limit does not apply: page sides are bounded by
 /// [`MAX_SIDE`] instead).
-pub(crate) fn read(bytes: &[u8], limits: &PageLimits) -> Result<Vec<Page>> {
+pub(crate) fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>> {
     if bytes.len() > MAX_BYTES {
         return Err(Error::limit("words.json size in bytes", bytes.len(), MAX_BYTES));
     }
@@ -85,7 +85,7 @@ pub(crate) fn read(bytes: &[u8], limits: &PageLimits) -> Result<Vec<Page>> {
         ));
     }
     if file.pages.len() > limits.max_pages {
-        return Err(Error::limit("words.json page count", file.pages.len(), limits.max_pages));
+        return Err(crate::limits::exceeded("max_pages", "words.json page count", file.pages.len(), limits.max_pages));
     }
     file.pages.into_iter().enumerate().map(|(index, raw)| page(index, raw)).collect()
 }
@@ -173,7 +173,7 @@ mod tests {
             {"text": "Total", "bbox": [10, 20, 40, 30], "confidence": 0.9},
             {"text": " ", "bbox": [0, 0, 1, 1]},
             {"text": "9.00", "bbox": [50, 20, 99, 30]}]}]}"#;
-        let pages = read(json, &PageLimits::default()).unwrap();
+        let pages = read(json, &Limits::default()).unwrap();
         assert_eq!(pages.len(), 1);
         assert_eq!(pages[0].words.len(), 2);
         assert_eq!(pages[0].words[0].bbox, BBox::new(10.0, 20.0, 40.0, 30.0));
@@ -191,14 +191,14 @@ mod tests {
             (br#"{"pages": [{"width": 9e9, "height": 5}]}"#, "limit is"),
         ];
         for (json, needle) in cases {
-            let e = read(json, &PageLimits::default()).unwrap_err();
+            let e = read(json, &Limits::default()).unwrap_err();
             assert!(e.message().contains(needle), "{} lacks {needle}", e.message());
         }
         // The document page limit applies to words.json too.
         let two = br#"{"pages": [{"width": 9, "height": 5, "words": []}, {"width": 9, "height": 5, "words": []}]}"#;
-        let one_page = PageLimits { max_pages: 1, ..PageLimits::default() };
+        let one_page = Limits { max_pages: 1, ..Limits::default() };
         let e = read(two, &one_page).unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::LimitExceeded, "{e}");
-        assert_eq!(read(two, &PageLimits::default()).unwrap().len(), 2);
+        assert_eq!(read(two, &Limits::default()).unwrap().len(), 2);
     }
 }

@@ -32,6 +32,7 @@ use image::RgbImage;
 use self::boxes::DbOptions;
 use self::net::Net;
 use crate::extract::{BBox, Word};
+use crate::limits::Deadline;
 use crate::{Error, ErrorKind, Result};
 
 /// The models folder's name among opinio's models.
@@ -60,6 +61,8 @@ pub(crate) struct PpOcrOptions {
     /// Run the 0°/180° line classifier.
     pub classify_lines: bool,
     pub db: DbOptions,
+    /// Longest one page may take, in seconds ([`crate::Limits::max_ocr_seconds_per_page`]).
+    pub max_seconds: u64,
 }
 
 static LOADED: Mutex<Option<HashMap<PathBuf, Arc<PpOcr>>>> = Mutex::new(None);
@@ -94,8 +97,10 @@ impl PpOcr {
 
     /// Reads the words of a page image; boxes in its pixels.
     pub fn read(&self, page: &RgbImage, options: &PpOcrOptions) -> Result<Vec<Word>> {
+        let deadline = Deadline::after(options.max_seconds, "max_ocr_seconds_per_page");
         let (width, height) = (page.width() as f32, page.height() as f32);
         let map = detect_on_all_cores(|| detect::detect(&self.det, page, options.max_side))?;
+        deadline.check("ocr time of a page")?;
         let lines = boxes::text_boxes(&map, &options.db, width, height);
         drop(map);
         let corners: Vec<[boxes::Point; 4]> = lines.iter().map(|b| b.corners).collect();
@@ -103,7 +108,7 @@ impl PpOcr {
         if options.classify_lines {
             crops = recognize::orient(&self.cls, crops)?;
         }
-        let decoded = recognize::recognize(&self.rec, &self.alphabet, &crops)?;
+        let decoded = recognize::recognize(&self.rec, &self.alphabet, &crops, &deadline)?;
         let mut words = Vec::new();
         for (crop, line) in crops.iter().zip(&decoded) {
             let line_words = ctc::words(line);

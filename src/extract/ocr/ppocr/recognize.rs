@@ -11,6 +11,7 @@ use image::RgbImage;
 use super::crop::Crop;
 use super::ctc::{self, Decoded};
 use super::net::{Batch, Net};
+use crate::limits::Deadline;
 use crate::{Error, ErrorKind, Result};
 
 /// The recogniser's and classifier's input height.
@@ -60,13 +61,18 @@ fn batch(images: &[&RgbImage], slots: usize, width: usize, cap: usize) -> (Batch
 }
 
 /// Reads every crop; the result is in the crops' order.
-pub(crate) fn recognize(net: &Net, alphabet: &[String], crops: &[Crop]) -> Result<Vec<Decoded>> {
+/// `deadline` is checked before each batch: a page of thousands of noise "lines" stops at
+/// the time limit instead of holding its thread.
+pub(crate) fn recognize(net: &Net, alphabet: &[String], crops: &[Crop], deadline: &Deadline) -> Result<Vec<Decoded>> {
     // Crops sorted by aspect ratio, then cut into batches of neighbours.
     let mut order: Vec<usize> = (0..crops.len()).collect();
     let ratio = |i: usize| crops[i].image.width() as f32 / crops[i].image.height().max(1) as f32;
     order.sort_by(|&a, &b| ratio(a).total_cmp(&ratio(b)));
     let batches: Vec<&[usize]> = order.chunks(BATCH).collect();
-    let read = crate::parallel::try_map(&batches, |members| read_batch(net, alphabet, crops, members))?;
+    let read = crate::parallel::try_map(&batches, |members| {
+        deadline.check("ocr time of a page")?;
+        read_batch(net, alphabet, crops, members)
+    })?;
     let mut out: Vec<Option<Decoded>> = vec![None; crops.len()];
     for (members, lines) in batches.iter().zip(read) {
         for (&i, line) in members.iter().zip(lines) {
