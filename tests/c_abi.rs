@@ -13,6 +13,8 @@
 
 mod ffi_support;
 
+use ffi_support::c::{build, build_and_run, install, memcheck, run_under};
+
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -105,69 +107,6 @@ fn the_default_build_needs_only_the_c_runtime() {
     assert!(extra.is_empty(), "the default build links {extra:?} besides the C runtime");
 }
 
-/// Installs the library into a temporary prefix with bindings/c/install.sh and returns the
-/// prefix and the compiler flags pkg-config gives for it.
-fn install() -> (tempfile::TempDir, Vec<String>) {
-    let lib = ffi_support::shared_library();
-    let prefix = tempfile::tempdir().unwrap();
-    let status = Command::new("sh")
-        .arg(ffi_support::repo().join("bindings/c/install.sh"))
-        .arg(prefix.path())
-        .env("TARGET_DIR", lib.parent().unwrap())
-        .status()
-        .expect("run bindings/c/install.sh");
-    assert!(status.success(), "install.sh failed");
-    let out = Command::new("pkg-config")
-        .args(["--cflags", "--libs", "opinio"])
-        .env("PKG_CONFIG_PATH", prefix.path().join("lib/pkgconfig"))
-        .output()
-        .expect("pkg-config is needed (apt-get install pkg-config)");
-    assert!(out.status.success(), "pkg-config: {}", String::from_utf8_lossy(&out.stderr));
-    let flags = String::from_utf8(out.stdout).unwrap().split_whitespace().map(String::from).collect();
-    (prefix, flags)
-}
-
-/// Compiles `bindings/c/<source>` with warnings as errors and runs it with `args`.
-fn build_and_run(prefix: &Path, flags: &[String], source: &str, args: &[&str]) -> (i32, String, String) {
-    run_under(prefix, &build(prefix, flags, source), &[], args)
-}
-
-/// Compiles `bindings/c/<source>` with warnings as errors into `prefix`.
-fn build(prefix: &Path, flags: &[String], source: &str) -> PathBuf {
-    let exe = prefix.join(source.trim_end_matches(".c"));
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let out = Command::new(&cc)
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-o"])
-        .arg(&exe)
-        .arg(ffi_support::repo().join("bindings/c").join(source))
-        .args(flags)
-        .arg("-lpthread")
-        .output()
-        .unwrap_or_else(|e| panic!("{cc} is needed to build the C examples (apt-get install gcc): {e}"));
-    assert!(out.status.success(), "{source} does not compile:\n{}", String::from_utf8_lossy(&out.stderr));
-    exe
-}
-
-/// Runs `exe` with `args`, behind `wrapper` (e.g. valgrind and its options) when not empty.
-fn run_under(prefix: &Path, exe: &Path, wrapper: &[&str], args: &[&str]) -> (i32, String, String) {
-    let mut command = match wrapper.split_first() {
-        Some((program, options)) => {
-            let mut c = Command::new(program);
-            c.args(options).arg(exe);
-            c
-        }
-        None => Command::new(exe),
-    };
-    let run = command
-        .args(args)
-        .current_dir(ffi_support::repo())
-        .env("LD_LIBRARY_PATH", prefix.join("lib"))
-        .output()
-        .unwrap();
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
-    (run.status.code().unwrap_or(-1), text(run.stdout), text(run.stderr))
-}
-
 #[test]
 #[cfg_attr(
     not(opinio_has_cc),
@@ -218,16 +157,8 @@ fn example_is_clean_under_valgrind() {
     }
     let (prefix, flags) = install();
     let exe = build(prefix.path(), &flags, "example.c");
-    let suppressions = ffi_support::repo().join("bindings/c/valgrind.supp");
-    let suppressions = format!("--suppressions={}", suppressions.display());
-    let wrapper = [
-        "valgrind",
-        "--tool=memcheck",
-        &suppressions,
-        "--leak-check=full",
-        "--errors-for-leak-kinds=definite",
-        "--error-exitcode=99",
-    ];
+    let wrapper = memcheck();
+    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
     let model = ffi_support::repo().join(MODEL);
     let (code, stdout, stderr) = run_under(prefix.path(), &exe, &wrapper, &[model.to_str().unwrap()]);
     assert_eq!(code, 0, "valgrind found errors (exit 99) or the example failed:\n{stderr}\n{stdout}");

@@ -36,10 +36,12 @@ fn limits() -> Limits {
     LIMITS.get().cloned().unwrap_or_default()
 }
 
-/// How `spec` reads documents, within this run's limits.
+/// How `spec` reads documents to learn from, within this run's limits (words only: the
+/// scans' pixels are let go as each page is read).
 fn read_options(spec: &ExtractionModel) -> opinio::extract::ReadOptions {
     let mut options = spec.read_options();
     options.limits = limits();
+    options.keep_rasters = false;
     options
 }
 
@@ -378,6 +380,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 None => opinio::extract::ReadOptions::default(),
             };
             options.limits = limits();
+            options.keep_rasters = false;
             if let Some(engine) = engine {
                 options.engine = engine;
             }

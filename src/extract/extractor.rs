@@ -104,7 +104,10 @@ impl Extractor {
 
     /// How documents are read: the model's way, within the call's limits.
     fn read_options(&self, options: &ExtractOptions) -> pages::ReadOptions {
-        pages::ReadOptions { limits: options.limits.clone(), ..self.model.read_options() }
+        // The scans' pixels are only drawn on; without annotated pages they are let go as
+        // soon as each page is read.
+        let keep_rasters = options.annotated_pages;
+        pages::ReadOptions { limits: options.limits.clone(), keep_rasters, ..self.model.read_options() }
     }
 
     /// Extracts from pages already read (by any page source).

@@ -72,6 +72,10 @@ pub struct ReadOptions {
     pub layout: PageLayout,
     /// Bounds on hostile files.
     pub limits: Limits,
+    /// Keep each scanned page's pixels in [`Page::raster`] (default on). Without them a
+    /// page read costs its words only, so a long scanned document is read in flat memory;
+    /// annotated pages then draw the word boxes on white instead of the scan.
+    pub keep_rasters: bool,
 }
 
 impl Default for ReadOptions {
@@ -88,6 +92,7 @@ impl Default for ReadOptions {
             text_page_dpi: None,
             layout: PageLayout::Auto,
             limits: Limits::default(),
+            keep_rasters: true,
         }
     }
 }

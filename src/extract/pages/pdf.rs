@@ -42,8 +42,10 @@ pub(crate) fn read(bytes: &[u8], options: &ReadOptions) -> Result<Vec<Page>> {
     }
     catch_unwind(AssertUnwindSafe(|| super::pdf_streams::check(&pdf, &options.limits)))
         .unwrap_or_else(|_| Err(Error::malformed("pdf streams could not be read; the file is probably damaged")))?;
-    // Text layers and renders first, one page after another (hayro's caches are per
-    // thread); then the OCR, which is where the time goes, on all threads.
+    // Text layers and renders on this thread, one page after another (hayro's caches are per
+    // thread); the OCR, which is where the time goes, on all threads, a few pages at a time,
+    // so that no more than a handful of page renders are ever held at once.
+    let batch = 2 * crate::parallel::current_threads();
     let mut pages: Vec<Option<Page>> = Vec::with_capacity(count);
     let mut scans = Vec::new();
     for index in 0..count {
@@ -56,9 +58,17 @@ pub(crate) fn read(bytes: &[u8], options: &ReadOptions) -> Result<Vec<Page>> {
                 scans.push(s);
             }
         }
+        if scans.len() >= batch || (index + 1 == count && !scans.is_empty()) {
+            for page in scan::read_all(std::mem::take(&mut scans), options)? {
+                let slot = page.index;
+                pages[slot] = Some(page);
+            }
+        }
     }
-    let mut ocred = scan::read_all(scans, options)?.into_iter();
-    pages.into_iter().map(|p| p.or_else(|| ocred.next()).ok_or_else(|| Error::new(ErrorKind::Internal, "a scanned pdf page went missing"))).collect()
+    pages
+        .into_iter()
+        .map(|p| p.ok_or_else(|| Error::new(ErrorKind::Internal, "a scanned pdf page went missing")))
+        .collect()
 }
 
 enum PageRead {

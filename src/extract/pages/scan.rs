@@ -69,7 +69,7 @@ pub(crate) fn read(scan: Scan, options: &ReadOptions, reader: &dyn Reader) -> Re
         height,
         words,
         origin: PageOrigin::Ocr,
-        raster: Some(Arc::new(raster)),
+        raster: options.keep_rasters.then(|| Arc::new(raster)),
         raster_scale: pixels_per_unit,
     })
 }
