@@ -429,3 +429,23 @@ fn ocr_stops_at_its_time_limit() {
     options.limits.max_ocr_seconds_per_page = 0;
     assert_limit(read_bytes_with("scan.pdf", &scan, &options), "max_ocr_seconds_per_page");
 }
+
+#[test]
+fn long_scanned_pdfs_are_read_a_few_pages_at_a_time_in_order() {
+    // Six scanned pages on two threads: read four, then two. The text is on the first and
+    // the last page; the others are blank.
+    let invoice = image::DynamicImage::ImageRgb8(render(&invoice_pdf(), 0, 100.0)).to_luma8();
+    let blank = image::GrayImage::from_pixel(invoice.width(), invoice.height(), image::Luma([255]));
+    let scans = [&invoice, &blank, &blank, &blank, &blank, &invoice].map(|i| i.clone());
+    let pdf = pdf_with_images(&scans, A4);
+    let mut options = ReadOptions::default();
+    options.ocr_dpi = 150.0;
+    options.keep_rasters = false;
+    let pages = opinio::parallel::Pool::new(2).unwrap().install(|| read_bytes_with("six.pdf", &pdf, &options)).unwrap();
+    assert_eq!(pages.iter().map(|p| p.index).collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
+    let read: Vec<bool> = pages.iter().map(|p| ocr_found(p, "INVOICE")).collect();
+    assert_eq!(read, [true, false, false, false, false, true]);
+    assert!(pages.iter().all(|p| p.origin == PageOrigin::Ocr && p.raster.is_none()));
+    options.keep_rasters = true;
+    assert!(read_bytes_with("six.pdf", &pdf, &options).unwrap().iter().all(|p| p.raster.is_some()));
+}
