@@ -51,14 +51,30 @@ pub fn placed(field: &FieldSpec, doc: &Laid) -> Vec<Placed> {
 }
 
 /// The most probable candidate, unless "not on this document" is more probable.
+///
+/// Page by page: only each candidate's score and the best candidate so far are kept, not
+/// every candidate's features, so a long document costs its words and little more.
 pub fn best(field: &FieldSpec, doc: &Laid) -> Option<Found> {
-    let all = placed(field, doc);
-    let scores: Vec<f32> = all.iter().map(|c| score::score(&field.weights, &c.features)).collect();
+    let anchors = Anchors::new(field);
+    let mut scores = Vec::new();
+    // The highest score so far (the later one on a tie): its index, page and candidate.
+    let mut chosen: Option<(usize, usize, Candidate)> = None;
+    for (p, (page, lines)) in doc.pages.iter().zip(&doc.lines).enumerate() {
+        let cands = fields::candidates(field.kind, lines);
+        let feats = score::describe(field.kind, &anchors, page, lines, &cands);
+        for (candidate, features) in cands.into_iter().zip(feats) {
+            let s = score::score(&field.weights, &features);
+            if chosen.as_ref().is_none_or(|&(i, _, _)| s.total_cmp(&scores[i]).is_ge()) {
+                chosen = Some((scores.len(), p, candidate));
+            }
+            scores.push(s);
+        }
+    }
+    let (i, page, candidate) = chosen?;
     let probs = score::softmax_with_none(&scores);
-    let (i, &p) = probs[..all.len()].iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
-    if p < probs[all.len()] {
+    let p = probs[i];
+    if p < probs[scores.len()] {
         return None;
     }
-    let chosen = all.into_iter().nth(i)?;
-    Some(Found { page: chosen.page, candidate: chosen.candidate, confidence: p })
+    Some(Found { page, candidate, confidence: p })
 }
