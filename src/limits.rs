@@ -126,7 +126,12 @@ impl Limits {
 
 /// The error for a breach of the limit `field` ([`Limits`]' field name): `what` was `seen`,
 /// more than `max`. The message says how to raise the limit.
-pub(crate) fn exceeded(field: &str, what: &str, seen: impl std::fmt::Display, max: impl std::fmt::Display) -> Error {
+pub(crate) fn exceeded(
+    field: &str,
+    what: &str,
+    seen: impl std::fmt::Display,
+    max: impl std::fmt::Display,
+) -> Error {
     Error::new(
         ErrorKind::LimitExceeded,
         format!(
@@ -174,7 +179,10 @@ mod tests {
         limits.set_from(" max_page_pixels = 1_000_000").unwrap();
         assert_eq!((limits.max_pages, limits.max_page_pixels), (20, 1_000_000));
         let e = limits.set_from("max_pagez=3").unwrap_err();
-        assert!(e.to_string().contains("unknown limit \"max_pagez\"") && e.to_string().contains("max_pages"), "{e}");
+        assert!(
+            e.to_string().contains("unknown limit \"max_pagez\"") && e.to_string().contains("max_pages"),
+            "{e}"
+        );
         assert!(limits.set_from("max_pages").is_err());
         assert!(limits.set_from("max_pages=-1").is_err());
         let from_json: Limits = serde_json::from_str(r#"{"max_pages": 7}"#).unwrap();

@@ -32,7 +32,10 @@ fn assert_one_answer(what: &str, f: impl Fn() -> String + Sync + Send) {
     let reference = on(1, &f);
     for threads in THREADS {
         for run in 0..2 {
-            assert!(on(threads, &f) == reference, "{what}: {threads} threads, run {run} differs from 1 thread");
+            assert!(
+                on(threads, &f) == reference,
+                "{what}: {threads} threads, run {run} differs from 1 thread"
+            );
         }
     }
 }

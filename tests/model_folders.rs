@@ -129,7 +129,10 @@ fn the_encoder_is_found_by_name_and_must_match_its_checksums() {
     let message = err.to_string();
     assert!(message.contains("with the recorded checksums not found"), "{message}");
     assert!(message.contains(&format!("{} (model.onnx differs", sibling.display())), "{message}");
-    assert!(message.contains(&format!("{} (model.onnx differs", root.join("all-MiniLM-L6-v2").display())), "{message}");
+    assert!(
+        message.contains(&format!("{} (model.onnx differs", root.join("all-MiniLM-L6-v2").display())),
+        "{message}"
+    );
 
     // The name is a folder name, never a path.
     for name in ["../all-MiniLM-L6-v2", "/tmp", "a/b", ".."] {
@@ -153,13 +156,16 @@ fn edit_head(dir: &Path, edit: impl FnOnce(&mut Vec<(String, Vec<usize>, Vec<f32
         .tensors()
         .into_iter()
         .map(|(name, view)| {
-            let values = view.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+            let values =
+                view.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
             (name, view.shape().to_vec(), values)
         })
         .collect();
     edit(&mut tensors);
-    let raw: Vec<(String, Vec<usize>, Vec<u8>)> =
-        tensors.into_iter().map(|(n, s, v)| (n, s, v.iter().flat_map(|x| x.to_le_bytes()).collect())).collect();
+    let raw: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .into_iter()
+        .map(|(n, s, v)| (n, s, v.iter().flat_map(|x| x.to_le_bytes()).collect()))
+        .collect();
     let views: Vec<(String, TensorView)> =
         raw.iter().map(|(n, s, b)| (n.clone(), TensorView::new(Dtype::F32, s.clone(), b).unwrap())).collect();
     safetensors::serialize_to_file(views, None, &path).unwrap();
@@ -171,20 +177,36 @@ fn head_tensors_must_have_the_shapes_the_manifest_implies() {
     let tmp = tempfile::tempdir().unwrap();
     type Edit = fn(&mut Vec<(String, Vec<usize>, Vec<f32>)>);
     let cases: [(&str, Edit, &str); 5] = [
-        ("one threshold too many", |t| {
-            let th = t.iter_mut().find(|x| x.0 == "class_thresholds").unwrap();
-            th.1[0] += 1;
-            th.2.push(0.5);
-        }, "tensor class_thresholds has shape"),
+        (
+            "one threshold too many",
+            |t| {
+                let th = t.iter_mut().find(|x| x.0 == "class_thresholds").unwrap();
+                th.1[0] += 1;
+                th.2.push(0.5);
+            },
+            "tensor class_thresholds has shape",
+        ),
         ("a missing tensor", |t| t.retain(|x| x.0 != "class_scales"), "missing tensor \"class_scales\""),
-        ("a tensor nobody asked for", |t| t.push(("backdoor".into(), vec![1], vec![1.0])), "unexpected tensors [\"backdoor\"]"),
-        ("a NaN", |t| t.iter_mut().find(|x| x.0 == "class_scales").unwrap().2[1] = f32::NAN, "tensor class_scales holds NaN"),
-        ("prototypes of another width", |t| {
-            let p = t.iter_mut().find(|x| x.0 == "label_prototypes").unwrap();
-            p.1[1] -= 1;
-            let keep = p.1[0] * p.1[1];
-            p.2.truncate(keep);
-        }, "differs from label dim"),
+        (
+            "a tensor nobody asked for",
+            |t| t.push(("backdoor".into(), vec![1], vec![1.0])),
+            "unexpected tensors [\"backdoor\"]",
+        ),
+        (
+            "a NaN",
+            |t| t.iter_mut().find(|x| x.0 == "class_scales").unwrap().2[1] = f32::NAN,
+            "tensor class_scales holds NaN",
+        ),
+        (
+            "prototypes of another width",
+            |t| {
+                let p = t.iter_mut().find(|x| x.0 == "label_prototypes").unwrap();
+                p.1[1] -= 1;
+                let keep = p.1[0] * p.1[1];
+                p.2.truncate(keep);
+            },
+            "differs from label dim",
+        ),
     ];
     for (i, (what, edit, expected)) in cases.into_iter().enumerate() {
         let dir = tmp.path().join(format!("case{i}"));

@@ -31,7 +31,12 @@ fn table_rows(proto: &ModelProto) -> (Option<usize>, Option<usize>) {
 /// Checks that every token id of `tokenizer` has a row in the graph's word table and that
 /// `max_tokens` positions fit its position table; returns the position table's size, the
 /// most tokens a text may keep on this graph. `path` is the graph's, for errors.
-pub(crate) fn check(proto: &ModelProto, tokenizer: &Tokenizer, max_tokens: usize, path: &Path) -> Result<Option<usize>> {
+pub(crate) fn check(
+    proto: &ModelProto,
+    tokenizer: &Tokenizer,
+    max_tokens: usize,
+    path: &Path,
+) -> Result<Option<usize>> {
     let (words, positions) = table_rows(proto);
     let ids = tokenizer.inner().get_vocab(true).into_values().max().map_or(0, |m| m as usize + 1);
     if let Some(words) = words.filter(|&w| w < ids) {

@@ -126,7 +126,8 @@ fn candidates(model_dir: &Path, name: &str, root: Option<&Path>) -> Vec<PathBuf>
     }
     match root {
         Some(root) => places.push(root.to_path_buf()),
-        None => places.extend(std::env::var_os(crate::encode::MODELS_ENV).filter(|r| !r.is_empty()).map(PathBuf::from)),
+        None => places
+            .extend(std::env::var_os(crate::encode::MODELS_ENV).filter(|r| !r.is_empty()).map(PathBuf::from)),
     }
     places.extend(Encoder::default_model_dir().parent().map(Path::to_path_buf));
     let mut seen = Vec::new();
@@ -142,7 +143,12 @@ fn candidates(model_dir: &Path, name: &str, root: Option<&Path>) -> Vec<PathBuf>
 /// Finds the encoder folder `r` names ([`candidates`], in order): the first that exists
 /// and whose files match the manifest's `encoder.sha256`. With `check` false (sealing a
 /// folder), the first that exists.
-pub(crate) fn resolve_encoder(model_dir: &Path, r: &EncoderRef, root: Option<&Path>, check: bool) -> Result<PathBuf> {
+pub(crate) fn resolve_encoder(
+    model_dir: &Path,
+    r: &EncoderRef,
+    root: Option<&Path>,
+    check: bool,
+) -> Result<PathBuf> {
     let mut tried = Vec::new();
     for candidate in candidates(model_dir, &r.name, root) {
         if !candidate.join(ENCODER_FILES[0]).is_file() {
@@ -169,7 +175,9 @@ pub(crate) fn resolve_encoder(model_dir: &Path, r: &EncoderRef, root: Option<&Pa
         }
         match differs {
             None => return Ok(candidate),
-            Some(file) => tried.push(format!("{} ({file} differs from the recorded sha256)", candidate.display())),
+            Some(file) => {
+                tried.push(format!("{} ({file} differs from the recorded sha256)", candidate.display()))
+            }
         }
     }
     Err(Error::invalid_argument(format!(

@@ -72,7 +72,11 @@ pub(crate) enum Mismatch {
 }
 
 /// Checks the file `name` in `dir` against `recorded`.
-pub(crate) fn compare(dir: &Path, name: &str, recorded: &Checksums) -> Result<std::result::Result<(), Mismatch>> {
+pub(crate) fn compare(
+    dir: &Path,
+    name: &str,
+    recorded: &Checksums,
+) -> Result<std::result::Result<(), Mismatch>> {
     let Some(want) = recorded.get(name) else { return Ok(Err(Mismatch::Unrecorded)) };
     let got = sha256_file(&dir.join(name))?;
     Ok(if got.eq_ignore_ascii_case(want) { Ok(()) } else { Err(Mismatch::Differs(want.clone(), got)) })

@@ -51,7 +51,12 @@ pub fn text_content(lines: &[Line]) -> String {
 
 /// A PDF whose pages each draw one content stream with Helvetica as `/F1`; `extra_page_dict`
 /// is added to every page dictionary (e.g. `/Rotate 90`), `extra_trailer` to the trailer.
-pub fn pdf_with_contents(contents: &[String], size: (f32, f32), extra_page_dict: &str, extra_trailer: &str) -> Vec<u8> {
+pub fn pdf_with_contents(
+    contents: &[String],
+    size: (f32, f32),
+    extra_page_dict: &str,
+    extra_trailer: &str,
+) -> Vec<u8> {
     pdf_of_pages(contents, size, extra_page_dict, extra_trailer, false)
 }
 
@@ -61,14 +66,21 @@ pub fn pdf_with_flate_contents(contents: &[String], size: (f32, f32)) -> Vec<u8>
     pdf_of_pages(contents, size, "", "", true)
 }
 
-fn pdf_of_pages(contents: &[String], size: (f32, f32), extra_page_dict: &str, extra_trailer: &str, flate: bool) -> Vec<u8> {
+fn pdf_of_pages(
+    contents: &[String],
+    size: (f32, f32),
+    extra_page_dict: &str,
+    extra_trailer: &str,
+    flate: bool,
+) -> Vec<u8> {
     let n = contents.len();
     // Objects: 1 catalog, 2 pages, 3 font, then (page, content) pairs.
     let mut objects: Vec<Vec<u8>> = Vec::new();
     objects.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
     let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
     objects.push(format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).into_bytes());
-    objects.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec());
+    objects
+        .push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec());
     for (i, content) in contents.iter().enumerate() {
         objects.push(
             format!(
@@ -146,7 +158,11 @@ fn assemble(objects: Vec<Vec<u8>>, extra_trailer: &str) -> Vec<u8> {
         out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
     out.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R {extra_trailer} >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R {extra_trailer} >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
     );
     out
 }
@@ -163,8 +179,18 @@ pub fn render(pdf: &[u8], index: usize, dpi: f32) -> RgbImage {
     let pdf = Pdf::new(std::sync::Arc::new(pdf.to_vec())).expect("test pdf loads");
     let page = &pdf.pages()[index];
     let scale = dpi / 72.0;
-    let settings = hayro::PixmapSettings { x_scale: scale, y_scale: scale, bg_color: hayro::vello_cpu::color::palette::css::WHITE };
-    let pixmap = hayro::render(page, &hayro::RenderCache::new(), &InterpreterSettings::default(), &hayro::RenderSettings::default(), &settings);
+    let settings = hayro::PixmapSettings {
+        x_scale: scale,
+        y_scale: scale,
+        bg_color: hayro::vello_cpu::color::palette::css::WHITE,
+    };
+    let pixmap = hayro::render(
+        page,
+        &hayro::RenderCache::new(),
+        &InterpreterSettings::default(),
+        &hayro::RenderSettings::default(),
+        &settings,
+    );
     let rgb = pixmap.data_as_u8_slice().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
     RgbImage::from_raw(u32::from(pixmap.width()), u32::from(pixmap.height()), rgb).expect("render size")
 }
@@ -177,7 +203,9 @@ pub fn png(image: &RgbImage) -> Vec<u8> {
 
 pub fn jpeg(image: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(image).expect("jpeg encodes");
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(image)
+        .expect("jpeg encodes");
     out
 }
 

@@ -58,12 +58,8 @@ pub fn run_under(prefix: &Path, exe: &Path, wrapper: &[&str], args: &[&str]) -> 
         }
         None => Command::new(exe),
     };
-    let run = command
-        .args(args)
-        .current_dir(repo())
-        .env("LD_LIBRARY_PATH", prefix.join("lib"))
-        .output()
-        .unwrap();
+    let run =
+        command.args(args).current_dir(repo()).env("LD_LIBRARY_PATH", prefix.join("lib")).output().unwrap();
     let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
     (run.status.code().unwrap_or(-1), text(run.stdout), text(run.stderr))
 }

@@ -32,7 +32,12 @@ pub(crate) fn check(pdf: &Pdf, limits: &Limits) -> Result<()> {
         let inflated = inflated_size(&raw, max);
         if inflated > max {
             let what = format!("pdf stream {:?} inflated", stream.obj_id());
-            return Err(crate::limits::exceeded("max_pdf_stream_bytes", &what, format!("over {max} bytes"), max));
+            return Err(crate::limits::exceeded(
+                "max_pdf_stream_bytes",
+                &what,
+                format!("over {max} bytes"),
+                max,
+            ));
         }
     }
     Ok(())
@@ -42,7 +47,8 @@ pub(crate) fn check(pdf: &Pdf, limits: &Limits) -> Result<()> {
 /// `max + 1`. A stream that does not inflate counts what it gave before failing: hayro
 /// will refuse it on its own.
 fn inflated_size(raw: &[u8], max: u64) -> u64 {
-    let count = |reader: &mut dyn Read| std::io::copy(&mut reader.take(max + 1), &mut std::io::sink()).unwrap_or(0);
+    let count =
+        |reader: &mut dyn Read| std::io::copy(&mut reader.take(max + 1), &mut std::io::sink()).unwrap_or(0);
     let zlib = count(&mut flate2::read::ZlibDecoder::new(raw));
     if zlib > 0 {
         return zlib;
