@@ -1,7 +1,7 @@
 //! The concurrency stress run of the C ABI (bindings/c/stress.c): 8 threads share one model
 //! and one extractor, mixing analysis, sampling, batch files (some cancelled), extraction of
 //! a photographed receipt by path and from bytes, and bad input; every answer must equal the
-//! one-thread answer to the same call. Natively for 20 seconds; and under valgrind's
+//! one-thread answer to the same call. Natively twenty calls a thread; and under valgrind's
 //! memcheck (errors and definite leaks fail) with one call per thread, a words file instead
 //! of the scan and a two-review batch file, because under memcheck one analysis takes
 //! seconds (the run takes about four minutes on two cores).
@@ -50,9 +50,10 @@ fn eight_threads_get_the_sequential_answers() {
     let dir = tempfile::tempdir().unwrap();
     let scan = dir.path().join("receipt.jpg");
     std::fs::write(&scan, extract_support::photographed_receipt()).unwrap();
-    let (summary, _) = stress(&[], &scan, &repo().join("samples/reviews.jsonl"), "20", "0");
-    // Every thread got through the whole mix of ten operations more than once.
-    assert!(summary["calls"].as_u64().unwrap() >= 8 * 10, "{summary}");
+    // Twenty calls a thread, twice through the mix of ten operations (about 20 s on two
+    // cores), whatever the machine's speed; 300 s is only a backstop.
+    let (summary, _) = stress(&[], &scan, &repo().join("samples/reviews.jsonl"), "300", "20");
+    assert_eq!(summary["calls"], 8 * 20, "{summary}");
 }
 
 #[test]
