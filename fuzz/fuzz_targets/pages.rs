@@ -1,0 +1,17 @@
+//! PDFs and images on any bytes: the text layer, rendering, image decoding and the OCR's
+//! pre-processing and post-processing, within small limits so that each input is quick.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use opinio::extract::pages::read_bytes_with;
+use opinio::extract::ReadOptions;
+
+fuzz_target!(|data: &[u8]| {
+    let mut options = ReadOptions::default();
+    options.limits.max_pages = 4;
+    options.limits.max_page_pixels = 1 << 20;
+    options.limits.max_pdf_stream_bytes = 8 << 20;
+    options.limits.max_ocr_seconds_per_page = 5;
+    options.ocr_dpi = 72.0;
+    let _ = read_bytes_with("fuzz", data, &options);
+});
