@@ -6,12 +6,24 @@ use libfuzzer_sys::fuzz_target;
 use opinio::extract::pages::read_bytes_with;
 use opinio::extract::ReadOptions;
 
-fuzz_target!(|data: &[u8]| {
+fn options() -> ReadOptions {
     let mut options = ReadOptions::default();
     options.limits.max_pages = 4;
     options.limits.max_page_pixels = 1 << 20;
     options.limits.max_pdf_stream_bytes = 8 << 20;
     options.limits.max_ocr_seconds_per_page = 5;
     options.ocr_dpi = 72.0;
-    let _ = read_bytes_with("fuzz", data, &options);
-});
+    options
+}
+
+fuzz_target!(
+    init: {
+        // Load the OCR networks once, before the first timed input (under the sanitizer it
+        // takes longer than libFuzzer's per-input timeout).
+        let blank = include_bytes!("../corpus/pages/checker.png");
+        read_bytes_with("init", blank, &options()).expect("the seed image reads");
+    },
+    |data: &[u8]| {
+        let _ = read_bytes_with("fuzz", data, &options());
+    }
+);
