@@ -17,7 +17,8 @@ fn model() -> *const OpinioModel {
     static MODEL: OnceLock<Handle> = OnceLock::new();
     MODEL
         .get_or_init(|| {
-            let dir = CString::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/restaurants-zero-shot")).unwrap();
+            let dir = CString::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/restaurants-zero-shot"))
+                .unwrap();
             let mut handle = std::ptr::null_mut();
             assert_eq!(unsafe { opinio_model_load(dir.as_ptr(), &mut handle) }, 0);
             Handle(handle)

@@ -6,7 +6,8 @@ use opinio::ingest::{self, Format, IngestOptions};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, bytes)) = data.split_first() else { return };
-    let format = [Format::Csv, Format::Txt, Format::Json, Format::Jsonl, Format::Xlsx][usize::from(selector) % 5];
+    let format =
+        [Format::Csv, Format::Txt, Format::Json, Format::Jsonl, Format::Xlsx][usize::from(selector) % 5];
     let mut options = IngestOptions::default();
     options.header_first = selector & 0x80 != 0;
     options.limits.max_record_bytes = 1 << 16;

@@ -16,7 +16,10 @@ fuzz_target!(|text: &str| {
             assert!(text.is_char_boundary(s.bytes.start) && text.is_char_boundary(s.bytes.end));
             assert_eq!(text[..s.bytes.start].chars().count(), s.chars.start);
             assert_eq!(s.chars.end - s.chars.start, text[s.bytes.clone()].chars().count());
-            assert!(text[end..s.bytes.start].chars().all(char::is_whitespace), "text left out of every sentence");
+            assert!(
+                text[end..s.bytes.start].chars().all(char::is_whitespace),
+                "text left out of every sentence"
+            );
             end = s.bytes.end;
         }
         assert!(text[end..].chars().all(char::is_whitespace), "text left out after the last sentence");
