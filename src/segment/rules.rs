@@ -248,10 +248,8 @@ impl<'r, 't> Scanner<'r, 't> {
     fn token_around(&self, i: usize) -> &'t str {
         let text: &'t str = self.text;
         // Past the whole space character: a no-break space is two bytes (found by fuzzing).
-        let start = text[..i]
-            .char_indices()
-            .rfind(|&(_, c)| c.is_whitespace())
-            .map_or(0, |(k, c)| k + c.len_utf8());
+        let start =
+            text[..i].char_indices().rfind(|&(_, c)| c.is_whitespace()).map_or(0, |(k, c)| k + c.len_utf8());
         let end = text[i..].find(char::is_whitespace).map_or(text.len(), |k| i + k);
         &text[start..end]
     }
