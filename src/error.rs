@@ -167,6 +167,13 @@ impl From<std::io::Error> for Error {
     }
 }
 
+/// The message a caught panic carried (`panic!("...")` or a formatted one), if any: for
+/// the errors that stand in for panics caught at opinio's boundaries (the C ABI, PDF
+/// interpretation, graph planning).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
+    payload.downcast_ref::<&str>().copied().or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

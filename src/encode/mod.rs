@@ -194,11 +194,7 @@ impl Encoder {
             model::OnnxGraph::from_proto(proto, &path, precision)?.optimize()?.into_plan()
         }));
         let plan = planned.unwrap_or_else(|panic| {
-            let why = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
+            let why = crate::error::panic_message(panic.as_ref()).unwrap_or_default();
             Err(Error::new(
                 ErrorKind::Unsupported,
                 format!("the onnx graph is not an encoder opinio can run (tract panicked while planning it: {why})"),

@@ -39,11 +39,7 @@ pub(crate) fn guard_void(body: impl FnOnce()) {
 
 /// The status and message for a caught panic, with the panic's own message when it has one.
 fn panic_error(payload: &(dyn Any + Send)) -> FfiError {
-    let what = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("no message");
+    let what = crate::error::panic_message(payload).unwrap_or("no message");
     FfiError::new(OpinioStatus::Panic, format!("opinio panicked: {what} (please report this)"))
 }
 

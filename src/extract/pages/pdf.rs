@@ -161,10 +161,6 @@ fn load_error(e: LoadPdfError) -> Error {
 }
 
 fn panicked(index: usize, panic: Box<dyn std::any::Any + Send>) -> Error {
-    let what = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
+    let what = crate::error::panic_message(panic.as_ref()).unwrap_or_default();
     Error::malformed(format!("pdf page {} could not be interpreted ({what}); the file is probably damaged", index + 1))
 }
