@@ -36,18 +36,22 @@ pub struct Found {
 
 /// Every candidate for `field` on the document, described for the scorer.
 pub fn placed(field: &FieldSpec, doc: &Laid) -> Vec<Placed> {
-    let anchors = Anchors::new(field);
     let mut out = Vec::new();
+    each_placed(field, doc, |placed| out.push(placed));
+    out
+}
+
+/// Hands every candidate for `field` to `f`, page by page, described for the scorer; only
+/// one page's candidates are held at a time.
+fn each_placed(field: &FieldSpec, doc: &Laid, mut f: impl FnMut(Placed)) {
+    let anchors = Anchors::new(field);
     for (p, (page, lines)) in doc.pages.iter().zip(&doc.lines).enumerate() {
         let cands = fields::candidates(field.kind, lines);
         let feats = score::describe(field.kind, &anchors, page, lines, &cands);
-        out.extend(cands.into_iter().zip(feats).map(|(candidate, features)| Placed {
-            page: p,
-            candidate,
-            features,
-        }));
+        for (candidate, features) in cands.into_iter().zip(feats) {
+            f(Placed { page: p, candidate, features });
+        }
     }
-    out
 }
 
 /// The most probable candidate, unless "not on this document" is more probable.
@@ -55,21 +59,16 @@ pub fn placed(field: &FieldSpec, doc: &Laid) -> Vec<Placed> {
 /// Page by page: only each candidate's score and the best candidate so far are kept, not
 /// every candidate's features, so a long document costs its words and little more.
 pub fn best(field: &FieldSpec, doc: &Laid) -> Option<Found> {
-    let anchors = Anchors::new(field);
     let mut scores = Vec::new();
     // The highest score so far (the later one on a tie): its index, page and candidate.
     let mut chosen: Option<(usize, usize, Candidate)> = None;
-    for (p, (page, lines)) in doc.pages.iter().zip(&doc.lines).enumerate() {
-        let cands = fields::candidates(field.kind, lines);
-        let feats = score::describe(field.kind, &anchors, page, lines, &cands);
-        for (candidate, features) in cands.into_iter().zip(feats) {
-            let s = score::score(&field.weights, &features);
-            if chosen.as_ref().is_none_or(|&(i, _, _)| s.total_cmp(&scores[i]).is_ge()) {
-                chosen = Some((scores.len(), p, candidate));
-            }
-            scores.push(s);
+    each_placed(field, doc, |placed| {
+        let s = score::score(&field.weights, &placed.features);
+        if chosen.as_ref().is_none_or(|&(i, _, _)| s.total_cmp(&scores[i]).is_ge()) {
+            chosen = Some((scores.len(), placed.page, placed.candidate));
         }
-    }
+        scores.push(s);
+    });
     let (i, page, candidate) = chosen?;
     let probs = score::softmax_with_none(&scores);
     let p = probs[i];
