@@ -75,12 +75,23 @@ fn a_folder_without_checksums_is_refused_until_sealed() {
     copy_model("restaurants-zero-shot", &dir);
     let before = Model::load(&dir).unwrap().tag_texts(&[TEXT]).unwrap();
     let mut manifest = manifest_of(&dir);
-    manifest.as_object_mut().unwrap().remove("sha256");
+    let original_sums = manifest.as_object_mut().unwrap().remove("sha256").unwrap();
     write_manifest(&dir, &manifest);
     let err = Model::load(&dir).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Malformed);
     assert!(err.to_string().contains("records no sha256 for \"head.safetensors\""), "{err}");
     assert!(err.to_string().contains("opinio seal"), "{err}");
+    let manifest_path = dir.join(model::MANIFEST_FILE);
+    assert_eq!(err.path(), Some(manifest_path.as_path()), "{err}");
+    // The encoder's files unrecorded (the folder's own are): the error names the model's
+    // manifest too, not a file in the encoder's folder.
+    let mut own_only = manifest_of(&dir);
+    own_only["sha256"] = original_sums;
+    own_only["encoder"].as_object_mut().unwrap().remove("sha256");
+    write_manifest(&dir, &own_only);
+    let err = Model::load(&dir).unwrap_err();
+    assert!(err.to_string().contains("records no sha256 for \"model.onnx\""), "{err}");
+    assert_eq!(err.path(), Some(manifest_path.as_path()), "{err}");
 
     let sealed = Model::seal(&dir, &LoadOptions::default()).unwrap();
     assert_eq!(sealed.sha256.keys().collect::<Vec<_>>(), ["head.safetensors"]);

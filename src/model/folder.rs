@@ -111,7 +111,8 @@ fn plain_name(name: &str) -> Result<()> {
 /// Hashes the folder's own files ([`own_files`]) and checks each against the manifest.
 pub(crate) fn verify_files(dir: &Path, manifest: &Manifest) -> Result<()> {
     for file in own_files(manifest) {
-        integrity::verify(dir, file, &manifest.sha256, "sha256")?;
+        integrity::verify(dir, file, &manifest.sha256, "sha256")
+            .map_err(|e| e.with_path(dir.join(MANIFEST_FILE)))?;
     }
     Ok(())
 }

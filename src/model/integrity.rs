@@ -82,7 +82,8 @@ pub(crate) fn compare(
     Ok(if got.eq_ignore_ascii_case(want) { Ok(()) } else { Err(Mismatch::Differs(want.clone(), got)) })
 }
 
-/// [`compare`], as an error naming the file: `field` is the manifest field that records it.
+/// [`compare`], as an error: a changed file names itself; a missing record names no path,
+/// for the caller to name the manifest (`field` is the manifest field that should hold it).
 pub(crate) fn verify(dir: &Path, name: &str, recorded: &Checksums, field: &str) -> Result<()> {
     match compare(dir, name, recorded)? {
         Ok(()) => Ok(()),
@@ -90,8 +91,7 @@ pub(crate) fn verify(dir: &Path, name: &str, recorded: &Checksums, field: &str) 
             "the manifest records no sha256 for {name:?} in \"{field}\"; opinio records one for every file \
              it saves. A folder saved by an earlier opinio, or assembled by hand, can be sealed with \
              `opinio seal DIR` once you trust its files"
-        ))
-        .with_path(dir.join(super::MANIFEST_FILE))),
+        ))),
         Err(Mismatch::Differs(want, got)) => Err(Error::malformed(format!(
             "{name} does not match the sha256 its manifest records ({want}, the file's is {got}): it was \
              changed or truncated after the model was saved. Restore the file, or save the model again"
