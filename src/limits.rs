@@ -141,6 +141,19 @@ pub(crate) fn exceeded(
     )
 }
 
+/// Fails with [`exceeded`] when `seen` is over `max` (limits are strict: equal passes).
+pub(crate) fn at_most<T: PartialOrd + std::fmt::Display>(
+    field: &str,
+    what: &str,
+    seen: T,
+    max: T,
+) -> Result<()> {
+    match seen > max {
+        true => Err(exceeded(field, what, seen, max)),
+        false => Ok(()),
+    }
+}
+
 /// A time limit started when it is made: [`Deadline::check`] fails once it has passed.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Deadline {

@@ -36,10 +36,9 @@ fn limits() -> Limits {
     LIMITS.get().cloned().unwrap_or_default()
 }
 
-/// How `spec` reads documents to learn from, within this run's limits (words only: the
-/// scans' pixels are let go as each page is read).
-fn read_options(spec: &ExtractionModel) -> opinio::extract::ReadOptions {
-    let mut options = spec.read_options();
+/// `options` within this run's limits, reading words only (the scans' pixels are let go as
+/// each page is read): for `read` and for learning, which draw nothing.
+fn words_only(mut options: opinio::extract::ReadOptions) -> opinio::extract::ReadOptions {
     options.limits = limits();
     options.keep_rasters = false;
     options
@@ -375,12 +374,10 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             Ok(None)
         }
         Command::Read { model, engine, files } => {
-            let mut options = match model {
+            let mut options = words_only(match model {
                 Some(dir) => ExtractionModel::load(&dir)?.read_options(),
                 None => opinio::extract::ReadOptions::default(),
-            };
-            options.limits = limits();
-            options.keep_rasters = false;
+            });
             if let Some(engine) = engine {
                 options.engine = engine;
             }
@@ -398,7 +395,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 let bytes = std::fs::read(&spec).map_err(|e| Error::from(e).with_path(&spec))?;
                 ExtractionModel::from_json(&bytes).map_err(|e| e.with_path(&spec))?
             };
-            let docs = learn::read_annotated(&annotated, &read_options(&spec))?;
+            let docs = learn::read_annotated(&annotated, &words_only(spec.read_options()))?;
             let options = learn::LearnOptions::default();
             let mut report = Map::new();
             report.insert("model".into(), json!(spec.name));
@@ -415,7 +412,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 let (model, learned) = learn::learn(&spec, &docs, &options)?;
                 report.insert("reachable".into(), json!(learned.reachable));
                 if let Some(test) = test {
-                    let test_docs = learn::read_annotated(&test, &read_options(&spec))?;
+                    let test_docs = learn::read_annotated(&test, &words_only(spec.read_options()))?;
                     let scores = evaluate::evaluate(&model, &test_docs)?;
                     report.insert(
                         "test".into(),

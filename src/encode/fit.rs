@@ -50,10 +50,16 @@ pub(crate) fn check(
         )
         .with_path(path));
     }
-    if let Some(positions) = positions.filter(|&p| p < max_tokens) {
-        return Err(Error::limit("max_tokens", max_tokens, positions).with_path(path));
-    }
+    check_positions(positions, max_tokens, path)?;
     Ok(positions)
+}
+
+/// Checks that `max_tokens` fit the graph's position table of `positions` rows (when known).
+pub(crate) fn check_positions(positions: Option<usize>, max_tokens: usize, path: &Path) -> Result<()> {
+    match positions.filter(|&p| p < max_tokens) {
+        Some(positions) => Err(Error::limit("max_tokens", max_tokens, positions).with_path(path)),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

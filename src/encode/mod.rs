@@ -260,9 +260,7 @@ impl Encoder {
     /// Sets the tokens kept per text (2 to [`MAX_POSITIONS`]); the model is not reloaded,
     /// the tokenizer is copied if other clones share it.
     pub fn set_max_tokens(&mut self, max_tokens: usize) -> Result<()> {
-        if let Some(positions) = self.positions.filter(|&p| p < max_tokens) {
-            return Err(Error::limit("max_tokens", max_tokens, positions).with_path(self.dir.join("model.onnx")));
-        }
+        fit::check_positions(self.positions, max_tokens, &self.dir.join("model.onnx"))?;
         Arc::make_mut(&mut self.tokenizer).set_max_tokens(max_tokens)?;
         self.options.max_tokens = max_tokens;
         Ok(())

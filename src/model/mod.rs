@@ -371,10 +371,7 @@ impl Model {
     /// Refuses a request of more than [`Limits::max_request_documents`] documents.
     pub(crate) fn check_request(&self, documents: usize) -> Result<()> {
         let max = self.limits.max_request_documents;
-        match documents > max {
-            true => Err(crate::limits::exceeded("max_request_documents", "documents in the request", documents, max)),
-            false => Ok(()),
-        }
+        crate::limits::at_most("max_request_documents", "documents in the request", documents, max)
     }
 
     /// The seed's model metadata.

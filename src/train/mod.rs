@@ -212,9 +212,7 @@ where
     }
     data::check(train)?;
     let (segments, max) = (train.segments.len(), options.limits.max_training_segments);
-    if segments > max {
-        return Err(crate::limits::exceeded("max_training_segments", "training set size in segments", segments, max));
-    }
+    crate::limits::at_most("max_training_segments", "training set size in segments", segments, max)?;
     let (train_set, eval_set) = match test {
         Some(t) => (train.clone(), t.clone()),
         None => {

@@ -106,10 +106,7 @@ impl ReadOptions {
 
 /// Refuses a document larger than [`Limits::max_document_bytes`] before it is read.
 fn check_document_size(size: u64, limits: &Limits) -> Result<()> {
-    match size > limits.max_document_bytes {
-        true => Err(crate::limits::exceeded("max_document_bytes", "document size in bytes", size, limits.max_document_bytes)),
-        false => Ok(()),
-    }
+    crate::limits::at_most("max_document_bytes", "document size in bytes", size, limits.max_document_bytes)
 }
 
 /// The page checks of [`Limits`], made before memory is committed.
@@ -120,11 +117,8 @@ impl Limits {
             return Err(Error::malformed(format!("page has zero size ({width}x{height} pixels)")));
         }
         let pixels = u64::from(width) * u64::from(height);
-        if pixels > self.max_page_pixels {
-            let what = format!("page size {width}x{height} in pixels");
-            return Err(crate::limits::exceeded("max_page_pixels", &what, pixels, self.max_page_pixels));
-        }
-        Ok(())
+        let what = format!("page size {width}x{height} in pixels");
+        crate::limits::at_most("max_page_pixels", &what, pixels, self.max_page_pixels)
     }
 
     /// The same bounds for the image crate's decoders (RGBA at 16 bits is 8 bytes a pixel).

@@ -37,9 +37,7 @@ pub(crate) fn read(bytes: &[u8], options: &ReadOptions) -> Result<Vec<Page>> {
     if count == 0 {
         return Err(Error::malformed("pdf has no pages"));
     }
-    if count > options.limits.max_pages {
-        return Err(crate::limits::exceeded("max_pages", "pdf page count", count, options.limits.max_pages));
-    }
+    crate::limits::at_most("max_pages", "pdf page count", count, options.limits.max_pages)?;
     catch_unwind(AssertUnwindSafe(|| super::pdf_streams::check(&pdf, &options.limits)))
         .unwrap_or_else(|_| Err(Error::malformed("pdf streams could not be read; the file is probably damaged")))?;
     // Text layers and renders on this thread, one page after another (hayro's caches are per

@@ -84,9 +84,7 @@ pub(crate) fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>> {
             "words.json has no pages; give at least one page with width and height",
         ));
     }
-    if file.pages.len() > limits.max_pages {
-        return Err(crate::limits::exceeded("max_pages", "words.json page count", file.pages.len(), limits.max_pages));
-    }
+    crate::limits::at_most("max_pages", "words.json page count", file.pages.len(), limits.max_pages)?;
     file.pages.into_iter().enumerate().map(|(index, raw)| page(index, raw)).collect()
 }
 
