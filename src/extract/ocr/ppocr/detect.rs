@@ -76,7 +76,7 @@ pub(crate) fn detect(net: &Net, page: &RgbImage, max_side: u32) -> Result<Probab
         ));
     }
     let values =
-        out.values.chunks_exact(padded_w).take(height).flat_map(|row| &row[..width]).copied().collect();
+        out.values().chunks_exact(padded_w).take(height).flat_map(|row| &row[..width]).copied().collect();
     let scale = (page.width() as f32 / w as f32, page.height() as f32 / h as f32);
     Ok(ProbabilityMap { width, height, values, scale })
 }

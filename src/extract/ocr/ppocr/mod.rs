@@ -21,6 +21,7 @@ pub(crate) mod crop;
 pub(crate) mod ctc;
 pub(crate) mod detect;
 mod net;
+mod project;
 pub(crate) mod recognize;
 
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ use self::net::Net;
 use crate::extract::{BBox, Word};
 use crate::limits::Deadline;
 use crate::{Error, ErrorKind, Result};
+use project::Projection;
 
 /// The models folder's name among opinio's models.
 pub const MODELS_DIR: &str = "pp-ocrv5";
@@ -49,6 +51,8 @@ const DROP_SCORE: f32 = 0.5;
 pub(crate) struct PpOcr {
     det: Net,
     rec: Net,
+    /// The recogniser's last layer, split from it (`project` says why).
+    project: Projection,
     cls: Net,
     alphabet: Vec<String>,
 }
@@ -90,9 +94,22 @@ impl PpOcr {
     pub fn load(dir: &Path) -> Result<PpOcr> {
         let alphabet = read_alphabet(&dir.join("ppocrv5_dict.txt"))?;
         let det = Net::load(&dir.join("det.onnx"), "text detector", DET_PLANS)?;
-        let rec = Net::load(&dir.join("rec.onnx"), "text recogniser", recognize::WIDTHS.len())?;
+        let mut rec = Net::load(&dir.join("rec.onnx"), "text recogniser", recognize::WIDTHS.len())?;
+        let project = rec.split_last_layer()?;
         let cls = Net::load(&dir.join("cls.onnx"), "line orientation classifier", 1)?;
-        Ok(PpOcr { det, rec, cls, alphabet })
+        if project.classes() != alphabet.len() + 1 {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "the text recogniser reads {} classes, but ppocrv5_dict.txt has {} characters (plus the blank: {})",
+                    project.classes(),
+                    alphabet.len(),
+                    alphabet.len() + 1
+                ),
+            )
+            .with_path(dir));
+        }
+        Ok(PpOcr { det, rec, project, cls, alphabet })
     }
 
     /// Reads the words of a page image; boxes in its pixels.
@@ -108,7 +125,7 @@ impl PpOcr {
         if options.classify_lines {
             crops = recognize::orient(&self.cls, crops)?;
         }
-        let decoded = recognize::recognize(&self.rec, &self.alphabet, &crops, &deadline)?;
+        let decoded = recognize::recognize(&self.rec, &self.project, &self.alphabet, &crops, &deadline)?;
         let mut words = Vec::new();
         for (crop, line) in crops.iter().zip(&decoded) {
             let line_words = ctc::words(line);
@@ -204,5 +221,17 @@ mod tests {
         std::fs::write(&path, "a\n\nb\n").unwrap();
         assert!(read_alphabet(&path).unwrap_err().message().contains("line 2"));
         assert_eq!(read_alphabet(&dir.path().join("none")).unwrap_err().kind(), ErrorKind::Io);
+    }
+
+    #[test]
+    fn the_recognisers_last_layer_runs_apart_and_other_graphs_are_refused() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/pp-ocrv5");
+        let ocr = PpOcr::load(&dir).unwrap();
+        assert_eq!((ocr.project.features(), ocr.project.classes()), (120, ocr.alphabet.len() + 1));
+        // The detector ends in a sigmoid, not a product, bias and softmax.
+        let mut det = Net::load(&dir.join("det.onnx"), "text detector", 1).unwrap();
+        let e = det.split_last_layer().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert!(e.message().contains("no softmax"), "{}", e.message());
     }
 }

@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::konst::Const;
+
+use super::project::Projection;
 
 use crate::{Error, ErrorKind, Result};
 
@@ -52,10 +55,21 @@ pub(crate) struct Batch {
     pub data: Vec<f32>,
 }
 
-/// A network's first output: its shape and values.
+/// A network's first output: its shape and values, read in place.
 pub(crate) struct Output {
     pub shape: Vec<usize>,
-    pub values: Vec<f32>,
+    tensor: Tensor,
+}
+
+impl Output {
+    /// The values, row-major. `run` checked they are plain f32.
+    pub fn values(&self) -> &[f32] {
+        f32_values(&self.tensor).unwrap_or(&[])
+    }
+}
+
+fn f32_values(tensor: &Tensor) -> TractResult<&[f32]> {
+    tensor.try_as_plain_ram()?.as_slice::<f32>()
 }
 
 impl Net {
@@ -97,6 +111,57 @@ impl Net {
             .map_err(|e| fail(ErrorKind::Internal, "plan does not build", e))
     }
 
+    /// Takes the network's last layer out of its graph, as a [`Projection`] planned once:
+    /// the network must end as PP-OCR's recognisers do, in a product by constant weights,
+    /// the sum with a constant bias, and a softmax. Its output is then the features that
+    /// layer reads.
+    pub fn split_last_layer(&mut self) -> Result<Projection> {
+        let unexpected = |what: &str| {
+            Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "ocr model {}: {what}; opinio expects a recogniser that ends in MatMul by \
+                     constant weights, Add of a constant bias and Softmax, as PP-OCRv5's does",
+                    self.name
+                ),
+            )
+            .with_path(&self.path)
+        };
+        let fail = |e: TractError| {
+            Error::new(ErrorKind::Malformed, format!("ocr model {}: outputs: {e:#}", self.name))
+                .with_path(&self.path)
+        };
+        let model = &self.model;
+        let outputs = model.output_outlets().map_err(fail)?;
+        let [output] = outputs[..] else { return Err(unexpected("it has several outputs")) };
+        let only_input = |node: usize, op: &str| {
+            let node = model.node(node);
+            match node.inputs[..] {
+                [input] if node.op.name() == op => Some(input),
+                _ => None,
+            }
+        };
+        // The node's two inputs, the second of them a constant.
+        let with_const = |node: usize, op: &str| {
+            let node = model.node(node);
+            match node.inputs[..] {
+                [input, konst] if node.op.name().contains(op) => {
+                    model.node(konst.node).op_as::<Const>().map(|c| (input, c.val().clone()))
+                }
+                _ => None,
+            }
+        };
+        let logits =
+            only_input(output.node, "Softmax").ok_or_else(|| unexpected("its output is no softmax"))?;
+        let (product, bias) =
+            with_const(logits.node, "Add").ok_or_else(|| unexpected("no bias before its softmax"))?;
+        let (features, weights) =
+            with_const(product.node, "MatMul").ok_or_else(|| unexpected("no product by constant weights"))?;
+        let projection = Projection::new(weights, &bias)?;
+        self.model.select_output_outlets(&[features]).map_err(fail)?;
+        Ok(projection)
+    }
+
     /// The plan for inputs of `shape`.
     fn plan_for(&self, shape: [usize; 4]) -> Result<Arc<TypedSimplePlan>> {
         if let Some(plan) = self.lock().plans.get(&shape) {
@@ -132,12 +197,11 @@ impl Net {
         let mut outputs = plan.run(tvec!(tensor.into_tvalue())).map_err(|e| {
             Error::new(ErrorKind::Internal, format!("{} run on {shape:?} failed: {e:#}", self.name))
         })?;
-        let value = outputs.swap_remove(0);
-        let shape = value.shape().to_vec();
-        let values =
-            value.try_as_plain_ram().and_then(|v| v.as_slice::<f32>().map(<[f32]>::to_vec)).map_err(|e| {
-                Error::new(ErrorKind::Internal, format!("{} output is not f32: {e:#}", self.name))
-            })?;
-        Ok(Output { shape, values })
+        let tensor = outputs.swap_remove(0).into_tensor();
+        drop(outputs);
+        f32_values(&tensor).map_err(|e| {
+            Error::new(ErrorKind::Internal, format!("{} output is not f32: {e:#}", self.name))
+        })?;
+        Ok(Output { shape: tensor.shape().to_vec(), tensor })
     }
 }

@@ -11,6 +11,7 @@ use image::RgbImage;
 use super::crop::Crop;
 use super::ctc::{self, Decoded};
 use super::net::{Batch, Net};
+use super::project::Projection;
 use crate::limits::Deadline;
 use crate::{Error, ErrorKind, Result};
 
@@ -25,6 +26,8 @@ pub(crate) const WIDTHS: [usize; 12] = [320, 384, 480, 608, 768, 960, 1216, 1536
 /// Crops are scaled to at most this width: a line longer than 66 heights is squeezed. A
 /// batch is at least 320 wide (PaddleOCR's minimum), the first of [`WIDTHS`].
 const MAX_WIDTH: usize = 3200;
+/// Frames past a line's end that are still decoded.
+const TRAILING_FRAMES: usize = 4;
 /// Lines per recogniser run (PaddleOCR's default).
 pub(crate) const BATCH: usize = 6;
 /// The classifier's input width.
@@ -63,7 +66,13 @@ fn batch(images: &[&RgbImage], slots: usize, width: usize, cap: usize) -> (Batch
 /// Reads every crop; the result is in the crops' order.
 /// `deadline` is checked before each batch: a page of thousands of noise "lines" stops at
 /// the time limit instead of holding its thread.
-pub(crate) fn recognize(net: &Net, alphabet: &[String], crops: &[Crop], deadline: &Deadline) -> Result<Vec<Decoded>> {
+pub(crate) fn recognize(
+    net: &Net,
+    project: &Projection,
+    alphabet: &[String],
+    crops: &[Crop],
+    deadline: &Deadline,
+) -> Result<Vec<Decoded>> {
     // Crops sorted by aspect ratio, then cut into batches of neighbours.
     let mut order: Vec<usize> = (0..crops.len()).collect();
     let ratio = |i: usize| crops[i].image.width() as f32 / crops[i].image.height().max(1) as f32;
@@ -71,7 +80,7 @@ pub(crate) fn recognize(net: &Net, alphabet: &[String], crops: &[Crop], deadline
     let batches: Vec<&[usize]> = order.chunks(BATCH).collect();
     let read = crate::parallel::try_map(&batches, |members| {
         deadline.check("ocr time of a page")?;
-        read_batch(net, alphabet, crops, members)
+        read_batch(net, project, alphabet, crops, members)
     })?;
     let mut out: Vec<Option<Decoded>> = vec![None; crops.len()];
     for (members, lines) in batches.iter().zip(read) {
@@ -84,7 +93,13 @@ pub(crate) fn recognize(net: &Net, alphabet: &[String], crops: &[Crop], deadline
         .collect()
 }
 
-fn read_batch(net: &Net, alphabet: &[String], crops: &[Crop], members: &[usize]) -> Result<Vec<Decoded>> {
+fn read_batch(
+    net: &Net,
+    project: &Projection,
+    alphabet: &[String],
+    crops: &[Crop],
+    members: &[usize],
+) -> Result<Vec<Decoded>> {
     let images: Vec<&RgbImage> = members.iter().map(|&i| &crops[i].image).collect();
     let widest = images.iter().map(|image| scaled_width(image, MAX_WIDTH)).max().unwrap_or(1);
     let width = WIDTHS.iter().copied().find(|&w| w >= widest).unwrap_or(MAX_WIDTH);
@@ -92,31 +107,37 @@ fn read_batch(net: &Net, alphabet: &[String], crops: &[Crop], members: &[usize])
     // a plan per batch size would multiply the plans (see `net`).
     let (input, widths) = batch(&images, BATCH, width, MAX_WIDTH);
     let out = net.run(input)?;
-    let (frames, classes) = match out.shape[..] {
-        [n, t, c] if n == BATCH && c == alphabet.len() + 1 => (t, c),
+    let (frames, features) = match out.shape[..] {
+        [n, t, f] if n == BATCH && f == project.features() => (t, f),
         _ => {
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 format!(
-                    "text recogniser gave {:?}, expected [{BATCH}, frames, {}] (its alphabet plus the blank)",
+                    "text recogniser gave features {:?}, expected [{BATCH}, frames, {}]",
                     out.shape,
-                    alphabet.len() + 1
+                    project.features()
                 ),
             ))
         }
     };
+    // Only the frames over a line (and a few past its end, which its last character may
+    // reach) go through the last layer, not a batch's padding.
+    let spans: Vec<usize> =
+        widths.iter().map(|&w| ((w * frames).div_ceil(width) + TRAILING_FRAMES).min(frames)).collect();
+    let mut rows = Vec::with_capacity(spans.iter().sum::<usize>() * features);
+    for (line, &span) in out.values().chunks_exact(frames * features).zip(&spans) {
+        rows.extend_from_slice(&line[..span * features]);
+    }
+    drop(out);
+    let best = project.most_likely(rows)?;
     let mut lines = Vec::with_capacity(members.len());
-    for (line, &w) in out.values.chunks_exact(frames * classes).zip(&widths).take(members.len()) {
-        let best: Vec<(usize, f32)> = line.chunks_exact(classes).map(most_likely).collect();
+    let mut at = 0;
+    for (&w, &span) in widths.iter().zip(&spans) {
         let content = (w * frames).div_ceil(width);
-        lines.push(ctc::decode(&best, alphabet, content));
+        lines.push(ctc::decode(&best[at..at + span], alphabet, content));
+        at += span;
     }
     Ok(lines)
-}
-
-/// The most likely class of a frame and its probability.
-fn most_likely(frame: &[f32]) -> (usize, f32) {
-    frame.iter().copied().enumerate().fold((0, f32::MIN), |b, (i, v)| if v > b.1 { (i, v) } else { b })
 }
 
 /// Turns the crops the classifier finds upside down.
@@ -134,7 +155,7 @@ pub(crate) fn orient(net: &Net, crops: Vec<Crop>) -> Result<Vec<Crop>> {
             ));
         }
         Ok(out
-            .values
+            .values()
             .chunks_exact(2)
             .take(chunk.len())
             .map(|p| p[1] > p[0] && p[1] >= CLS_SURE)
