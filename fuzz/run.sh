@@ -27,11 +27,13 @@ RUSTC_WRAPPER="$PWD/fuzz/instrument.sh" cargo build --release -p opinio-fuzz \
     --config profile.release.package.opinio.overflow-checks=true
 bin=target/release
 
+budget="$seconds s"
+[ -z "${FUZZ_RUNS:-}" ] || budget="$FUZZ_RUNS runs"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for target in "${targets[@]}"; do
     mkdir -p "$work/$target" "fuzz/artifacts/$target"
-    echo "== $target: ${FUZZ_RUNS:-$seconds s} $([ -n "${FUZZ_RUNS:-}" ] && echo runs)"
+    echo "== $target: $budget"
     status=0
     "$bin/$target" "$work/$target" "fuzz/corpus/$target" \
         -max_total_time="$seconds" -runs="${FUZZ_RUNS:--1}" -rss_limit_mb=4096 -timeout=30 -print_final_stats=1 \
