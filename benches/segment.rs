@@ -1,8 +1,11 @@
 //! Segmenter throughput in MB/s, on the repository's own review texts and segmentation
 //! fixtures repeated to about 1 MB.
 //!
-//! The peer comparison (pySBD on the same text, whole `opinio segment` process) is
-//! `benches/peers/segment_vs_pysbd.py`; criterion measures the segmenter alone here.
+//! sentencex (Wikimedia's Rust segmenter, the fastest peer we know) runs here too, in the
+//! same process on the same documents, as `peer/sentencex`: its `get_sentence_boundaries`
+//! gives what `split` gives, each sentence's byte and code-point range. The whole-process
+//! comparison (pySBD and sentencex from Python, `opinio segment` on a JSONL file) is
+//! `benches/peers/segment_vs_pysbd.py`.
 
 mod common;
 
@@ -21,6 +24,9 @@ fn bench_segment(c: &mut Criterion) {
             b.iter(|| docs.iter().map(|d| segmenter.split(d).len()).sum::<usize>())
         });
     }
+    group.bench_with_input(BenchmarkId::new("peer/sentencex", "en"), &docs, |b, docs| {
+        b.iter(|| docs.iter().map(|d| sentencex::get_sentence_boundaries("en", d).len()).sum::<usize>())
+    });
     group.bench_with_input(BenchmarkId::new("segments_json", "en"), &docs, |b, docs| {
         let segmenter = Segmenter::new(Language::En);
         b.iter(|| {

@@ -75,6 +75,20 @@ where
     }
 }
 
+/// Like [`map`], but `f` takes each item by value (to fill it in place without a copy).
+pub fn map_owned<T, R, F>(items: Vec<T>, f: F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(T) -> R + Sync + Send,
+{
+    if is_parallel() && items.len() > 1 {
+        items.into_par_iter().map(f).collect()
+    } else {
+        items.into_iter().map(f).collect()
+    }
+}
+
 /// `f` applied to every item, in parallel when allowed; the first error (in input order)
 /// wins, otherwise the results in input order.
 pub fn try_map<T, R, F>(items: &[T], f: F) -> Result<Vec<R>>

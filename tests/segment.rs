@@ -13,7 +13,8 @@ struct Case {
 }
 
 /// Reads `tests/fixtures/segment/<code>.txt`: cases split by `===`, input and expected
-/// output by `---`, `#` comment lines, `\n` in text for a line break.
+/// output by `---`, `#` comment lines, `\n` in an input or an expected sentence for a line
+/// break.
 fn cases(code: &str) -> Vec<Case> {
     let path = fixtures().join(format!("{code}.txt"));
     let raw = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -29,7 +30,7 @@ fn cases(code: &str) -> Vec<Case> {
         out.push(Case {
             line: start,
             text: input.replace("\\n", "\n"),
-            expected: expected.lines().map(str::to_owned).collect(),
+            expected: expected.lines().map(|l| l.replace("\\n", "\n")).collect(),
         });
     }
     out

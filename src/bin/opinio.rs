@@ -610,28 +610,50 @@ fn finish(writer: DocumentsWriter<impl Write>, errors: Vec<Value>) -> Result<Opt
 
 /// Reads every record, applies `process` to each document and streams the result. Bad
 /// records are reported on stderr and listed under `errors`; the good ones are kept.
+/// Documents handled together by `stream_documents`: enough for every core to get a share,
+/// few enough that a chunk of a large file stays small in memory.
+const CHUNK_DOCUMENTS: usize = 512;
+/// ... and at most about this much text in one chunk.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// Reads `records`, fills each document with `process` and writes it, in input order.
+/// Documents go through in chunks: `process` and the JSON encoding of each chunk run on
+/// opinio's threads (`opinio::parallel`), the reading and writing in order on this one.
 fn stream_documents(
     out: impl Write,
     records: Records,
     keep_meta: bool,
-    mut process: impl FnMut(&mut Document),
+    process: impl Fn(&mut Document) + Sync + Send,
 ) -> Result<Option<Partial>, Error> {
     let mut writer = DocumentsWriter::new(out, &Map::new())?;
     let mut errors = Vec::new();
-    for record in records {
+    let mut chunk: Vec<Document> = Vec::with_capacity(CHUNK_DOCUMENTS);
+    let mut chunk_bytes = 0;
+    let mut records = records.peekable();
+    while let Some(record) = records.next() {
         match record {
             Ok(record) => {
                 let mut doc = Document::from(record);
                 if !keep_meta {
                     doc.meta = None;
                 }
-                process(&mut doc);
-                writer.write(&doc)?;
+                chunk_bytes += doc.text.len();
+                chunk.push(doc);
             }
             Err(e) => {
                 eprintln!("opinio: {e}");
                 errors.push(json!({"line": e.line(), "message": e.to_string()}));
             }
+        }
+        if chunk.len() >= CHUNK_DOCUMENTS || chunk_bytes >= CHUNK_BYTES || records.peek().is_none() {
+            let encoded = opinio::parallel::map_owned(std::mem::take(&mut chunk), |mut doc| {
+                process(&mut doc);
+                opinio::schema::encode_document(&doc)
+            });
+            for json in encoded {
+                writer.write_encoded(&json?)?;
+            }
+            chunk_bytes = 0;
         }
     }
     finish(writer, errors)

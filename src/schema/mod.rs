@@ -17,5 +17,5 @@ pub use analysis::{
 pub use document::{DocId, Document, FilePreview, Segment, Tag};
 pub use model_meta::{Averages, Metrics, ModelMeta, ModelPage, ModelStatus, Scores};
 pub use page::Paging;
-pub use stream::DocumentsWriter;
+pub use stream::{encode_document, DocumentsWriter};
 pub use taxonomy::{sentiment, Class, Label, ModelType};

@@ -51,6 +51,16 @@ impl<W: Write> DocumentsWriter<W> {
         Ok(())
     }
 
+    /// Appends one document that [`encode_document`] turned into JSON.
+    pub fn write_encoded(&mut self, json: &[u8]) -> Result<()> {
+        if self.count > 0 {
+            self.out.write_all(b",").map_err(write_error)?;
+        }
+        self.out.write_all(json).map_err(write_error)?;
+        self.count += 1;
+        Ok(())
+    }
+
     /// How many documents have been written.
     pub fn count(&self) -> usize {
         self.count
@@ -69,6 +79,14 @@ impl<W: Write> DocumentsWriter<W> {
         self.out.flush().map_err(write_error)?;
         Ok(self.out)
     }
+}
+
+/// One document as [`DocumentsWriter::write`] writes it: for encoding documents on several
+/// threads and writing them with [`DocumentsWriter::write_encoded`] in order.
+pub fn encode_document(document: &Document) -> Result<Vec<u8>> {
+    let mut json = Vec::with_capacity(document.text.len() * 3 + 64);
+    write_json(&mut json, document)?;
+    Ok(json)
 }
 
 fn write_json<W: Write, T: Serialize + ?Sized>(out: &mut W, value: &T) -> Result<()> {

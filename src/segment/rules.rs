@@ -105,6 +105,7 @@ impl<'r, 't> Scanner<'r, 't> {
         self.cuts.extend(lists.starts);
         self.cuts.sort_unstable();
         self.cuts.dedup();
+        join_lone_terminals(text, &mut self.cuts);
         self.cuts
     }
 
@@ -342,10 +343,13 @@ impl<'r, 't> Scanner<'r, 't> {
         }
         if matches!(lower, "a.m" | "p.m") {
             // Times often end a clause: a capital after them starts a sentence, unless it is
-            // a title (`at 9 a.m. Mr. Li came`) or a time zone (`5 p.m. EST`).
-            let title = rules.is_prepositive(&next.word.to_lowercase());
+            // a title (`at 9 a.m. Mr. Li came`), a time zone (`5 p.m. EST`) or the day the
+            // time is on (`at 9 a.m. Monday`, `5 p.m. March 3`).
+            let next_lower = next.word.to_lowercase();
+            let title = rules.is_prepositive(&next_lower);
             let zone = next.word.len() <= 4 && next.word.chars().all(|ch| ch.is_ascii_uppercase());
-            return c.is_uppercase() && !title && !zone;
+            let day = WEEKDAYS.contains(&next_lower.as_str()) || rules.is_month(next.word);
+            return c.is_uppercase() && !title && !zone && !day;
         }
         if is_dotted_abbreviation(word) {
             // U.S., e.g., z.B.: the sentence ends only if a typical opener follows.
@@ -428,6 +432,41 @@ impl<'r, 't> Scanner<'r, 't> {
         let ends = next_line.chars().next_back().is_some_and(|e| e == '.' || is_exclaim_or_question(e));
         starts_lower && ends && !rest[..next_end].starts_with(char::is_whitespace)
     }
+}
+
+/// Day names that may follow a time of day (`a.m.`/`p.m.`, English only) in one sentence.
+const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+/// Drops the cut before a piece made only of terminals and closers (`!` or `...` alone on
+/// a line, as chat and OCR text has them): such a piece ends the sentence before it rather
+/// than being a sentence. One at the very start of the text stays its own piece; dividers
+/// (`***`, `---`) are not terminals and stay apart.
+fn join_lone_terminals(text: &str, cuts: &mut Vec<usize>) {
+    let lone = |piece: &str| {
+        let piece = piece.trim();
+        !piece.is_empty()
+            && piece.chars().all(|c| {
+                matches!(c, '.' | '…')
+                    || is_exclaim_or_question(c)
+                    || is_hard_terminal(c)
+                    || is_closer(c)
+                    || is_bidi_control(c)
+            })
+    };
+    let mut kept = 0;
+    for k in 0..cuts.len() {
+        let cut = cuts[k];
+        let next = cuts.get(k + 1).copied().unwrap_or(text.len());
+        let before = if kept == 0 { 0 } else { cuts[kept - 1] };
+        let joins = text.get(before..cut).is_some_and(|b| !b.trim().is_empty())
+            && text.get(cut..next).is_some_and(lone);
+        if joins {
+            continue;
+        }
+        cuts[kept] = cut;
+        kept += 1;
+    }
+    cuts.truncate(kept);
 }
 
 /// `U.S`, `e.g`, `Ph.D`, `z.B`: two or more parts of one to three letters joined by periods.
