@@ -20,6 +20,7 @@ pub(crate) mod boxes;
 pub(crate) mod crop;
 pub(crate) mod ctc;
 pub(crate) mod detect;
+mod fold;
 mod net;
 mod project;
 pub(crate) mod recognize;

@@ -86,7 +86,12 @@ impl Net {
         let fail = |what: &str, e: TractError| {
             Error::new(ErrorKind::Malformed, format!("ocr model {name} {what}: {e:#}")).with_path(path)
         };
-        let model = tract_onnx::onnx().model_for_path(path).map_err(|e| fail("does not load", e))?;
+        let onnx = tract_onnx::onnx();
+        let mut proto = onnx.proto_model_for_path(path).map_err(|e| fail("does not load", e))?;
+        if let Some(graph) = proto.graph.as_mut() {
+            super::fold::conv_biases(graph);
+        }
+        let model = onnx.model_for_proto_model(&proto).map_err(|e| fail("does not load", e))?;
         Ok(Net {
             name,
             path: path.to_path_buf(),
