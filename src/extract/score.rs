@@ -146,6 +146,22 @@ fn shape(text: &str) -> String {
     out
 }
 
+/// How round an amount is: `0` whole, `5` a multiple of 0.05, `-` neither. Where cash is
+/// rounded (to 0.05 in many countries), the amount due is round and the sum before the
+/// rounding line often is not; a tendered banknote is whole. The weights learn which.
+fn roundness(amount: f64) -> &'static str {
+    let cents = (amount * 100.0).round();
+    if !cents.is_finite() || (amount * 100.0 - cents).abs() > 1e-6 {
+        "-"
+    } else if cents % 100.0 == 0.0 {
+        "0"
+    } else if cents % 5.0 == 0.0 {
+        "5"
+    } else {
+        "-"
+    }
+}
+
 /// The line directly above `line` that overlaps it horizontally, within three rows.
 fn above<'a>(lines: &'a [Line], line: &Line) -> Option<&'a Line> {
     lines
@@ -197,10 +213,18 @@ pub fn describe(
                 push_tokens(&mut tokens, "N:", next, None);
                 push_tokens(&mut tokens, "F:", &line.text, None);
                 push_tokens(&mut tokens, "E:", &last.text, Some(3));
+                // How the run's first line and the line before it begin (`0,` for a house
+                // number, `XXX` for a word in capitals): where an address or name starts.
+                let opening = |text: &str| text.split_whitespace().next().map(shape).unwrap_or_default();
+                tokens.push(format!("f:{}", opening(&line.text)));
+                tokens.push(format!("p:{}", opening(prev)));
                 tokens.push(format!("n:{}", c.lines));
                 tokens.push(format!("r:{}", line.row.min(9)));
             } else {
                 tokens.push(format!("S:{}", shape(&c.text)));
+                if kind == FieldType::Amount {
+                    tokens.push(format!("R:{}", roundness(amounts[i])));
+                }
             }
             let boxes = c.words.iter().filter_map(|&w| page.words.get(w));
             let (mut bbox, mut conf, mut count) = (line.bbox, 0.0, 0.0);

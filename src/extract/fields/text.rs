@@ -72,12 +72,19 @@ pub(super) fn address(text: &str) -> Option<String> {
     let mut words: Vec<&str> = text.split_whitespace().collect();
     let phone_chars = |w: &str| w.bytes().all(|b| b.is_ascii_digit() || b"-+()./".contains(&b));
     let digits = |w: &str| w.bytes().filter(u8::is_ascii_digit).count();
-    const LABELS: [&str; 7] = ["tel", "phone", "fax", "telefon", "tél", "hp", "mobile"];
+    const LABELS: [&str; 10] =
+        ["tel", "phone", "fax", "telefon", "tél", "hp", "mobile", "whatsapp", "email", "e-mail"];
     // "Tel", "Tel:", "Tel." and, as OCR engines often read it without the gap, a label
-    // glued to its number ("TEL03-55250588"); any tax registration label ("GST", "GSTNO:").
+    // glued to its number ("TEL03-55250588"); any tax registration label ("GST", "GSTNO:");
+    // the one-letter labels of a contact line ("T:", "F:", "E:"); an e-mail address or a
+    // web address, which an address never holds.
     let label = |w: &str| {
         let w = w.to_lowercase();
         w.starts_with("gst")
+            || matches!(w.as_str(), "t:" | "f:" | "e:")
+            || w.contains('@')
+            || w.starts_with("http")
+            || w.starts_with("www.")
             || LABELS.iter().any(|l| {
                 w.strip_prefix(l).is_some_and(|rest| {
                     rest.is_empty()
@@ -152,6 +159,20 @@ mod tests {
         assert_eq!(
             address("47800 PETALING JAYA GSTNO:001406865408)").as_deref(),
             Some("47800 PETALING JAYA")
+        );
+        // Contact lines after the address: one-letter labels, e-mail and web addresses.
+        assert_eq!(
+            address("DAMANSARA HEIGHTS 50490, KUALA LUMPUR T: 03-2093 7358 | F:").as_deref(),
+            Some("DAMANSARA HEIGHTS 50490, KUALA LUMPUR")
+        );
+        assert_eq!(
+            address("BATANG KALI, 44300 03-60570314 SHOP@MAIL.COM").as_deref(),
+            Some("BATANG KALI, 44300")
+        );
+        assert_eq!(address("SHAH ALAM,40150 HTTP://WWW.SHOP.COM.MY").as_deref(), Some("SHAH ALAM,40150"));
+        assert_eq!(
+            address("41200 KLANG, SELANGOR D.E. WHATSAPP : +6012-5060668 WWW.SHOP.COM").as_deref(),
+            Some("41200 KLANG, SELANGOR D.E.")
         );
         // Place names that begin like a label stay, and so does a lone "(M)".
         assert_eq!(
