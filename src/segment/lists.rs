@@ -110,7 +110,6 @@ fn parse_marker(b: &[u8], i: usize) -> Option<(Style, u32, Option<usize>, usize)
     while j < b.len() && j - from < 4 && b[j].is_ascii_alphanumeric() {
         j += 1;
     }
-    let body = std::str::from_utf8(&b[from..j]).ok()?;
     let (close, period, end) = match (b.get(j), b.get(j + 1)) {
         (Some(b')'), _) if enclosed => (Close::Enclosed, None, j + 1),
         _ if enclosed => return None,
@@ -123,6 +122,8 @@ fn parse_marker(b: &[u8], i: usize) -> Option<(Style, u32, Option<usize>, usize)
     if !b.get(end).is_some_and(|&c| c == b' ' || c == b'\t') {
         return None;
     }
+    // Checked only now: this runs at every word of the text, and most are no marker.
+    let body = std::str::from_utf8(&b[from..j]).ok()?;
     let style = if body.len() <= 2 && body.bytes().all(|c| c.is_ascii_digit()) {
         (Style::Number(close), body.parse().ok()?)
     } else if let Some(v) = roman_value(body) {
