@@ -608,15 +608,14 @@ fn finish(writer: DocumentsWriter<impl Write>, errors: Vec<Value>) -> Result<Opt
     Ok((bad > 0).then_some(Partial(bad)))
 }
 
-/// Reads every record, applies `process` to each document and streams the result. Bad
-/// records are reported on stderr and listed under `errors`; the good ones are kept.
 /// Documents handled together by `stream_documents`: enough for every core to get a share,
 /// few enough that a chunk of a large file stays small in memory.
 const CHUNK_DOCUMENTS: usize = 512;
 /// ... and at most about this much text in one chunk.
 const CHUNK_BYTES: usize = 1 << 20;
 
-/// Reads `records`, fills each document with `process` and writes it, in input order.
+/// Reads `records`, fills each document with `process` and writes it, in input order. Bad
+/// records are reported on stderr and listed under `errors`; the good ones are kept.
 /// Documents go through in chunks: `process` and the JSON encoding of each chunk run on
 /// opinio's threads (`opinio::parallel`), the reading and writing in order on this one.
 fn stream_documents(

@@ -65,23 +65,10 @@ fn can_close(prev: Option<char>, next: Option<char>) -> bool {
 pub(crate) fn find(text: &str) -> Vec<Region> {
     let mut found: Vec<Region> = Vec::new();
     let mut stack: Vec<(char, usize)> = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        // Most of a text is letters and spaces: skip ASCII bytes that are no mark or line
-        // break without decoding anything.
-        let b = bytes[i];
-        if b < 0x80 && !matches!(b, b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b'\'' | b'\n' | b'\r' | 0x0B | 0x0C)
-        {
-            i += 1;
-            continue;
-        }
-        let Some(c) = text[i..].chars().next() else { break };
-        let at = i;
-        i += c.len_utf8();
-        let prev = text[..at].chars().next_back();
-        let next = text[i..].chars().next();
-        let i = at;
+    let mut prev: Option<char> = None;
+    let mut iter = text.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        let next = iter.peek().map(|&(_, n)| n);
         if super::chars::is_newline(c) {
             stack.clear();
         } else if is_quote_or_bracket(c) {
@@ -105,6 +92,7 @@ pub(crate) fn find(text: &str) -> Vec<Region> {
                 }
             }
         }
+        prev = Some(c);
     }
     outermost(found)
 }

@@ -100,15 +100,56 @@ impl Projection {
 }
 
 /// The most likely class of one frame's logits (before bias), and its softmax probability.
+///
+/// Over 18,385 classes a frame this was 8% of reading a receipt with libm's `expf` and a
+/// running argmax, one class at a time; here every pass runs in 16 lanes, which the compiler
+/// vectorises: the largest logit, then the softmax's denominator with `exp_nonpositive`,
+/// then the first class that holds the largest logit.
 fn most_likely(row: &[f32], bias: &[f32]) -> (usize, f32) {
-    let (best, top) = row
-        .iter()
-        .zip(bias)
-        .map(|(l, b)| l + b)
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |m, (i, v)| if v > m.1 { (i, v) } else { m });
-    let sum: f32 = row.iter().zip(bias).map(|(l, b)| (l + b - top).exp()).sum();
-    (best, 1.0 / sum)
+    let mut tops = [f32::NEG_INFINITY; LANES];
+    in_lanes(row, bias, |k, v| tops[k] = tops[k].max(v));
+    let top = tops.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sums = [0f32; LANES];
+    in_lanes(row, bias, |k, v| sums[k] += exp_nonpositive(v - top));
+    let best = row.iter().zip(bias).position(|(l, b)| l + b == top).unwrap_or(0);
+    (best, 1.0 / sums.iter().sum::<f32>())
+}
+
+/// Lanes `most_likely` keeps its running maxima and sums in.
+const LANES: usize = 16;
+
+/// Calls `f(lane, logit + bias)` for every class, class `i` in lane `i % LANES` (the last
+/// few, past whole groups of lanes, all in lane 0).
+fn in_lanes(row: &[f32], bias: &[f32], mut f: impl FnMut(usize, f32)) {
+    let (rows, biases) = (row.chunks_exact(LANES), bias.chunks_exact(LANES));
+    let (row_tail, bias_tail) = (rows.remainder(), biases.remainder());
+    for (l, b) in rows.zip(biases) {
+        for k in 0..LANES {
+            f(k, l[k] + b[k]);
+        }
+    }
+    for (l, b) in row_tail.iter().zip(bias_tail) {
+        f(0, l + b);
+    }
+}
+
+/// `e^x` for `x <= 0` (what a softmax needs once the largest logit is taken off), within
+/// about 2e-7 of it relatively: `x = n ln 2 + r` with `n` whole (its power of two made from
+/// exponent bits) and `|r| <= ln(2) / 2` (`ln 2` in two parts, so that `r` keeps its digits
+/// for large `n`), and `e^r` a 7-term series. Plain arithmetic with no call, so that loops
+/// over it vectorise. Below -87 it returns about `e^-87`, 1.6e-38: nothing next to the
+/// largest class's 1.
+fn exp_nonpositive(x: f32) -> f32 {
+    const LN2_HIGH: f32 = 0.693_145_75;
+    const LN2_LOW: f32 = 1.428_606_8e-6;
+    // Adding and taking off 1.5 * 2^23 rounds to the nearest whole number (no `roundf`).
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.0, 0.0);
+    let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let r = (x - n * LN2_HIGH) - n * LN2_LOW;
+    let series =
+        1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r / 720.0)))));
+    series * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 #[cfg(test)]
@@ -127,5 +168,29 @@ mod tests {
         let expected = 1.0 / (1.0 + (-1.0f32).exp() + (-1.5f32).exp());
         assert!((best[0].1 - expected).abs() < 1e-6);
         assert!(p.most_likely(Vec::new()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_fast_exponential_follows_the_exact_one() {
+        let mut worst = 0f64;
+        for k in 0..=200_000 {
+            let x = -(k as f32) * 0.0005; // 0 down to -100
+            let exact = f64::from(x).exp();
+            let fast = f64::from(exp_nonpositive(x));
+            if x >= -87.0 {
+                worst = worst.max((fast - exact).abs() / exact);
+            } else {
+                assert!(fast < 1e-36, "{x}: {fast}");
+            }
+        }
+        assert!(worst < 5e-7, "largest relative error {worst}");
+        // A frame's probability, against libm's exponentials, over as many classes as the
+        // recogniser has (and a remainder past the 16 lanes).
+        let row: Vec<f32> = (0..18_385).map(|i| ((i * 7919) % 1000) as f32 / 100.0 - 5.0).collect();
+        let bias: Vec<f32> = (0..18_385).map(|i| ((i * 104_729) % 300) as f32 / 100.0).collect();
+        let (best, p) = most_likely(&row, &bias);
+        let top = row[best] + bias[best];
+        let exact: f64 = row.iter().zip(&bias).map(|(l, b)| f64::from(l + b - top).exp()).sum();
+        assert!(((1.0 / exact) - f64::from(p)).abs() < 1e-6 * (1.0 / exact), "{p} vs {}", 1.0 / exact);
     }
 }
