@@ -61,7 +61,35 @@ pub(super) fn company_name(text: &str) -> Option<String> {
         }
         _ => joined.as_str(),
     };
-    (name.chars().any(char::is_alphabetic)).then(|| super::legal_form::repair(name))
+    let letters = name.chars().filter(|c| c.is_alphabetic()).count();
+    (letters >= 2 && !boilerplate(name)).then(|| super::legal_form::repair(name))
+}
+
+/// A line every receipt or invoice may print that names no one: the document's title
+/// (`TAX INVOICE`, `CASH SALE`, `OFFICIAL RECEIPT`) or a courtesy line (`THANK YOU. PLEASE
+/// COME AGAIN`). Such a line is never a company's name, whatever else is near it.
+fn boilerplate(text: &str) -> bool {
+    const WORDS: [&str; 17] = [
+        "tax",
+        "invoice",
+        "receipt",
+        "cash",
+        "sale",
+        "sales",
+        "bill",
+        "official",
+        "simplified",
+        "copy",
+        "original",
+        "thank",
+        "thanks",
+        "you",
+        "please",
+        "come",
+        "again",
+    ];
+    let mut words = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).peekable();
+    words.peek().is_some() && words.all(|w| WORDS.contains(&w.to_lowercase().as_str()))
 }
 
 /// An address without what is printed around it on the same lines: a registration number
@@ -127,6 +155,11 @@ mod tests {
     #[test]
     fn company_and_address_conversions() {
         assert_eq!(company_name("ACME SDN BHD (524463-X)").as_deref(), Some("ACME SDN BHD"));
+        // A document title, a courtesy line or a lone letter names no company.
+        assert_eq!(company_name("TAX INVOICE"), None);
+        assert_eq!(company_name("THANK YOU. PLEASE COME AGAIN."), None);
+        assert_eq!(company_name("P"), None);
+        assert_eq!(company_name("CASH & CARRY SDN BHD").as_deref(), Some("CASH & CARRY SDN BHD"));
         assert_eq!(company_name("BROADVIEW SDN BHD(728384-M)").as_deref(), Some("BROADVIEW SDN BHD"));
         assert_eq!(
             company_name("GARDENIA BAKERIES (KL) SDN BHD").as_deref(),
