@@ -49,7 +49,7 @@ mod batch;
 pub mod dense;
 pub(crate) mod gelu;
 mod fit;
-mod graph;
+pub(crate) mod graph;
 mod layer_norm;
 pub mod model;
 pub mod onnx;

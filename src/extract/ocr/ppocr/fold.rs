@@ -8,53 +8,51 @@
 //! of the recogniser's time (perf, 5 receipts). A Conv with the bias as its third input is
 //! the same function, and tract adds the bias inside the product.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use tract_onnx::pb::{GraphProto, NodeProto, TensorProto};
+use tract_onnx::pb::GraphProto;
 
-/// Folds every `Add(Conv, Reshape(Constant bias, [1, -1, 1, 1]))` whose convolution has no
+use crate::encode::graph::Graph;
+
+/// Folds every `Add(Conv, Reshape(constant bias, [1, -1, 1, 1]))` whose convolution has no
 /// bias and feeds only that sum into the convolution; returns how many it folded. Anything
 /// else is left as it is.
 pub(crate) fn conv_biases(graph: &mut GraphProto) -> usize {
-    let producer: HashMap<String, usize> = graph
-        .node
-        .iter()
-        .enumerate()
-        .flat_map(|(i, node)| node.output.iter().map(move |o| (o.clone(), i)))
-        .collect();
-    let mut uses: HashMap<&str, usize> = HashMap::new();
-    for name in graph.node.iter().flat_map(|n| n.input.iter()).chain(graph.output.iter().map(|o| &o.name)) {
-        *uses.entry(name.as_str()).or_default() += 1;
-    }
-    let node_of = |name: &str, op: &str| producer.get(name).copied().filter(|&i| graph.node[i].op_type == op);
-    let mut folds = Vec::new();
-    for (add, node) in graph.node.iter().enumerate() {
-        let [a, b] = &node.input[..] else { continue };
-        if node.op_type != "Add" {
-            continue;
-        }
-        let found = [(a, b), (b, a)].into_iter().find_map(|(x, y)| {
-            let conv = node_of(x, "Conv")
-                .filter(|&c| graph.node[c].input.len() == 2 && uses.get(x.as_str()) == Some(&1))?;
-            let reshape = node_of(y, "Reshape")?;
-            let [data, shape] = &graph.node[reshape].input[..] else { return None };
-            let bias = constant(&graph.node[node_of(data, "Constant")?])?;
-            let shape = ints(constant(&graph.node[node_of(shape, "Constant")?])?)?;
-            let channels = bias.dims.iter().product::<i64>();
-            let per_channel =
-                bias.dims.len() == 1 && matches!(shape[..], [1, c, 1, 1] if c == -1 || c == channels);
-            let weights =
-                node_of(&graph.node[conv].input[1], "Constant").and_then(|w| constant(&graph.node[w]));
-            let fits = weights.is_some_and(|w| w.dims.first() == Some(&channels));
-            (per_channel && fits).then(|| (conv, data.clone()))
-        });
-        if let Some((conv, bias)) = found {
-            folds.push((add, conv, bias));
-        }
-    }
-    for &(add, conv, ref bias) in &folds {
-        let out = graph.node[add].output[0].clone();
-        let conv = &mut graph.node[conv];
+    let folds: Vec<(usize, usize, String)> = {
+        let g = Graph::new(graph);
+        let outputs: HashSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+        g.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, node)| node.op_type == "Add")
+            .filter_map(|(add, node)| {
+                let [a, b] = &node.input[..] else { return None };
+                [(a, b), (b, a)].into_iter().find_map(|(x, y)| {
+                    let conv = *g.producer.get(x.as_str())?;
+                    let only_reader = g.read_only_by(x, "Add").is_some_and(|(i, _)| i == add);
+                    if g.nodes[conv].op_type != "Conv"
+                        || g.nodes[conv].input.len() != 2
+                        || !only_reader
+                        || outputs.contains(x.as_str())
+                    {
+                        return None;
+                    }
+                    let [data, shape] = &g.made_by(y, "Reshape")?.input[..] else { return None };
+                    let bias = g.constant(data)?;
+                    let channels = bias.dims.iter().product::<i64>();
+                    let per_channel = bias.dims.len() == 1
+                        && matches!(g.ints(shape)?[..], [1, c, 1, 1] if c == -1 || c == channels);
+                    let fits = g
+                        .constant(&g.nodes[conv].input[1])
+                        .is_some_and(|w| w.dims.first() == Some(&channels));
+                    (per_channel && fits).then(|| (add, conv, data.clone()))
+                })
+            })
+            .collect()
+    };
+    for (add, conv, bias) in &folds {
+        let out = graph.node[*add].output[0].clone();
+        let conv = &mut graph.node[*conv];
         conv.input.push(bias.clone());
         conv.output[0] = out;
     }
@@ -67,24 +65,10 @@ pub(crate) fn conv_biases(graph: &mut GraphProto) -> usize {
     folds.len()
 }
 
-/// The tensor a `Constant` node holds in its `value` attribute.
-fn constant(node: &NodeProto) -> Option<&TensorProto> {
-    node.attribute.iter().find(|a| a.name == "value").and_then(|a| a.t.as_ref())
-}
-
-/// The values of an int64 tensor, stored either way ONNX allows.
-fn ints(tensor: &TensorProto) -> Option<Vec<i64>> {
-    if !tensor.int64_data.is_empty() {
-        return Some(tensor.int64_data.clone());
-    }
-    let raw = &tensor.raw_data;
-    (raw.len() % 8 == 0 && !raw.is_empty())
-        .then(|| raw.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().unwrap_or_default())).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tract_onnx::pb::NodeProto;
     use tract_onnx::prelude::*;
 
     /// The shipped detector and recogniser, folded and not, give the same outputs on the
