@@ -129,8 +129,8 @@ fn read_batch(
     };
     // Only the frames over a line (and a few past its end, which its last character may
     // reach) go through the last layer, not a batch's padding.
-    let spans: Vec<usize> =
-        widths.iter().map(|&w| ((w * frames).div_ceil(width) + TRAILING_FRAMES).min(frames)).collect();
+    let content: Vec<usize> = widths.iter().map(|&w| (w * frames).div_ceil(width)).collect();
+    let spans: Vec<usize> = content.iter().map(|&c| (c + TRAILING_FRAMES).min(frames)).collect();
     let mut rows = Vec::with_capacity(spans.iter().sum::<usize>() * features);
     for (line, &span) in out.values().chunks_exact(frames * features).zip(&spans) {
         rows.extend_from_slice(&line[..span * features]);
@@ -139,8 +139,7 @@ fn read_batch(
     let best = project.most_likely(rows)?;
     let mut lines = Vec::with_capacity(members.len());
     let mut at = 0;
-    for (&w, &span) in widths.iter().zip(&spans) {
-        let content = (w * frames).div_ceil(width);
+    for (&content, &span) in content.iter().zip(&spans) {
         lines.push(ctc::decode(&best[at..at + span], alphabet, content));
         at += span;
     }
