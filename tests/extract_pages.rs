@@ -244,6 +244,19 @@ fn the_tesseract_engine_reads_the_invoice_when_built_in() {
     assert!((total.bbox.x0 - 250.0).abs() < 15.0, "{:?}", total.bbox);
 }
 
+/// A language whose Tesseract data is missing is a clear error naming the file to install.
+#[cfg(feature = "tesseract")]
+#[test]
+fn the_tesseract_engine_names_missing_language_data() {
+    let empty = tempfile::tempdir().unwrap();
+    let mut options = ReadOptions::with_languages(&[opinio::Language::De]);
+    options.engine = opinio::extract::OcrEngine::Tesseract;
+    options.tessdata = Some(empty.path().to_path_buf());
+    let err = read_bytes_with("invoice.png", &png(&render(&invoice_pdf(), 0, 50.0)), &options).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    assert!(err.message().contains("deu.traineddata"), "{err}");
+}
+
 /// Without the feature, asking for Tesseract is a clear error naming it.
 #[cfg(not(feature = "tesseract"))]
 #[test]

@@ -155,14 +155,27 @@ impl PpOcr {
 }
 
 /// Runs `f` with tract's matrix products spread over rayon's workers (the detector is one
-/// large run per page), unless the host turned opinio's threads off.
+/// large run per page) when [`spreading_is_safe_here`], else on this thread alone.
 fn detect_on_all_cores<R>(f: impl FnOnce() -> R) -> R {
     use tract_linalg::multithread::{multithread_tract_scope, Executor};
-    if crate::parallel::is_parallel() {
+    if spreading_is_safe_here() {
         multithread_tract_scope(Executor::RayonGlobal, f)
     } else {
         f()
     }
+}
+
+/// Whether a tract run on this thread may spread its products over rayon's pool: only when
+/// opinio's threads are on and this thread is not itself a rayon worker (of any pool).
+///
+/// A worker that spreads a product waits for the product's chunks, and while it waits
+/// rayon gives it other queued work. If that work runs a tract plan (another page's
+/// recogniser), the plan finds tract's per-thread scratch space still borrowed by the
+/// waiting product: a panic inside a destructor, which aborts the process. Pages read in
+/// parallel are on workers, so each detects on its own thread; the pages are the
+/// parallelism there. A single page read from the host's thread spreads.
+fn spreading_is_safe_here() -> bool {
+    crate::parallel::is_parallel() && rayon::current_thread_index().is_none()
 }
 
 /// The recogniser's alphabet: one entry a line (a character, or a few that render as one,
@@ -205,6 +218,16 @@ fn half_width(c: char) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn products_are_spread_only_from_threads_outside_rayon() {
+        use rayon::prelude::*;
+        assert_eq!(spreading_is_safe_here(), crate::parallel::is_parallel());
+        let pool = crate::parallel::Pool::new(2).unwrap();
+        assert!(!pool.install(spreading_is_safe_here), "a worker of opinio's own pool");
+        let on_global: Vec<bool> = (0..4).into_par_iter().map(|_| spreading_is_safe_here()).collect();
+        assert_eq!(on_global, [false; 4], "workers of rayon's global pool");
+    }
 
     #[test]
     fn full_width_forms_read_as_ascii() {
