@@ -53,46 +53,56 @@ pub(crate) fn find(text: &str, is_month: &dyn Fn(&str) -> bool) -> Lists {
     let bytes = text.as_bytes();
     let mut markers = Vec::new();
     let mut lists = Lists::default();
-    // `at_gap`: the previous char was whitespace or a bullet, or this is the text start.
     let mut line_start = true;
     let mut bullet_at: Option<usize> = None;
     let mut after_colon = false;
+    // The previous char was whitespace or a bullet, or this is the text start.
     let mut prev_gap = true;
-    for (i, c) in text.char_indices() {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // Visible ASCII (no space, line break or bullet): only a word's first char may open
+        // a marker, so the rest of the word is skipped at once, remembering whether it
+        // ended in a colon. Most of a text is read here.
+        let visible_ascii = |b: u8| b > b' ' && b < 0x80;
+        let c = if visible_ascii(b) { b as char } else { text[i..].chars().next().unwrap_or('\0') };
         if is_newline(c) {
             line_start = true;
             bullet_at = None;
             prev_gap = true;
-            continue;
-        }
-        if c.is_whitespace() {
+        } else if c.is_whitespace() {
             prev_gap = true;
-            continue;
-        }
-        if is_bullet(c) {
+        } else if is_bullet(c) {
             if !line_start && prev_gap {
                 lists.starts.push(i);
             }
             bullet_at = Some(i);
             prev_gap = true;
             line_start = false;
-            continue;
-        }
-        if prev_gap && (c.is_ascii_alphanumeric() || c == '(') {
-            if let Some((style, value, period, len)) = parse_marker(bytes, i) {
-                let rest = text[i + len..].trim_start();
-                let word: &str = rest.split(|ch: char| !ch.is_alphanumeric()).next().unwrap_or("");
-                let date = matches!(style, Style::Number(_)) && is_month(word);
-                if !rest.is_empty() && !date {
-                    let leads = line_start || bullet_at.is_some() || after_colon;
-                    markers.push(Marker { style, value, start: bullet_at.unwrap_or(i), period, leads });
+        } else {
+            if prev_gap && (c.is_ascii_alphanumeric() || c == '(') {
+                if let Some((style, value, period, len)) = parse_marker(bytes, i) {
+                    let rest = text[i + len..].trim_start();
+                    let word: &str = rest.split(|ch: char| !ch.is_alphanumeric()).next().unwrap_or("");
+                    let date = matches!(style, Style::Number(_)) && is_month(word);
+                    if !rest.is_empty() && !date {
+                        let leads = line_start || bullet_at.is_some() || after_colon;
+                        markers.push(Marker { style, value, start: bullet_at.unwrap_or(i), period, leads });
+                    }
                 }
             }
+            let mut last = c;
+            if visible_ascii(b) {
+                let word = bytes[i + 1..].iter().take_while(|&&n| visible_ascii(n)).count();
+                i += word;
+                last = bytes[i] as char;
+            }
+            after_colon = last == ':';
+            line_start = false;
+            bullet_at = None;
+            prev_gap = false;
         }
-        after_colon = c == ':';
-        line_start = false;
-        bullet_at = None;
-        prev_gap = false;
+        i += c.len_utf8();
     }
     chain(&markers, &mut lists);
     lists.starts.sort_unstable();

@@ -66,9 +66,19 @@ pub(crate) fn find(text: &str) -> Vec<Region> {
     let mut found: Vec<Region> = Vec::new();
     let mut stack: Vec<(char, usize)> = Vec::new();
     let mut prev: Option<char> = None;
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        let next = iter.peek().map(|&(_, n)| n);
+    let mut i = 0;
+    while i < text.len() {
+        // ASCII other than quotes, brackets and line breaks changes nothing but `prev`: a
+        // run of it is skipped at once.
+        let plain = text.as_bytes()[i..].iter().take_while(|&&b| is_plain_ascii(b)).count();
+        if plain > 0 {
+            i += plain;
+            prev = Some(text.as_bytes()[i - 1] as char);
+            continue;
+        }
+        let mut rest = text[i..].chars();
+        let c = rest.next().unwrap_or('\0');
+        let next = rest.next();
         if super::chars::is_newline(c) {
             stack.clear();
         } else if is_quote_or_bracket(c) {
@@ -93,8 +103,15 @@ pub(crate) fn find(text: &str) -> Vec<Region> {
             }
         }
         prev = Some(c);
+        i += c.len_utf8();
     }
     outermost(found)
+}
+
+/// An ASCII byte that is no quote, bracket or line break.
+fn is_plain_ascii(b: u8) -> bool {
+    b < 0x80
+        && !matches!(b, b'"' | b'\'' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'\n' | b'\r' | 0x0B | 0x0C)
 }
 
 fn is_quote_or_bracket(c: char) -> bool {
