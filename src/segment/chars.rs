@@ -77,3 +77,22 @@ pub(crate) fn is_uncased_letter(c: char) -> bool {
 pub(crate) fn starts_like_sentence(c: char) -> bool {
     c.is_uppercase() || is_uncased_letter(c)
 }
+
+/// A table that answers one question about a byte with a single load, for the loops that
+/// skip plain text a byte at a time (a `matches!` over scattered bytes compiles to a jump
+/// table per byte). Every ASCII byte answers `ascii`, except those in `flipped`; every
+/// byte >= 0x80 (part of a longer char, which the caller decodes) answers `!ascii`.
+pub(crate) const fn byte_table(ascii: bool, flipped: &[u8]) -> [bool; 256] {
+    let mut table = [!ascii; 256];
+    let mut b = 0;
+    while b < 0x80 {
+        table[b] = ascii;
+        b += 1;
+    }
+    let mut k = 0;
+    while k < flipped.len() {
+        table[flipped[k] as usize] = !ascii;
+        k += 1;
+    }
+    table
+}

@@ -70,7 +70,7 @@ pub(crate) fn find(text: &str) -> Vec<Region> {
     while i < text.len() {
         // ASCII other than quotes, brackets and line breaks changes nothing but `prev`: a
         // run of it is skipped at once.
-        let plain = text.as_bytes()[i..].iter().take_while(|&&b| is_plain_ascii(b)).count();
+        let plain = text.as_bytes()[i..].iter().take_while(|&&b| PLAIN_ASCII[b as usize]).count();
         if plain > 0 {
             i += plain;
             prev = Some(text.as_bytes()[i - 1] as char);
@@ -108,11 +108,8 @@ pub(crate) fn find(text: &str) -> Vec<Region> {
     outermost(found)
 }
 
-/// An ASCII byte that is no quote, bracket or line break.
-fn is_plain_ascii(b: u8) -> bool {
-    b < 0x80
-        && !matches!(b, b'"' | b'\'' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'\n' | b'\r' | 0x0B | 0x0C)
-}
+/// ASCII bytes that are no quote, bracket or line break.
+static PLAIN_ASCII: [bool; 256] = super::chars::byte_table(true, b"\"'()[]{}\n\r\x0B\x0C");
 
 fn is_quote_or_bracket(c: char) -> bool {
     super::chars::is_opener(c) || super::chars::is_closer(c)
@@ -160,6 +157,15 @@ mod tests {
             .iter()
             .map(|r| &text[r.open..r.close + text[r.close..].chars().next().unwrap().len_utf8()])
             .collect()
+    }
+
+    #[test]
+    fn the_plain_byte_table_agrees_with_the_char_classes() {
+        for b in 0..=255u8 {
+            let c = b as char;
+            let plain = b < 0x80 && !is_quote_or_bracket(c) && !super::super::chars::is_newline(c);
+            assert_eq!(PLAIN_ASCII[b as usize], plain, "byte {b:#04x}");
+        }
     }
 
     #[test]

@@ -12,16 +12,15 @@
 //! the original text is never altered and every cut is a byte offset into it.
 
 use super::chars::{
-    is_bidi_control, is_closer, is_emoji, is_exclaim_or_question, is_hard_terminal, is_newline, is_opener,
-    starts_like_sentence,
+    byte_table, is_bidi_control, is_closer, is_emoji, is_exclaim_or_question, is_hard_terminal, is_newline,
+    is_opener, starts_like_sentence,
 };
 use super::lang::LanguageRules;
 use super::{lists, regions};
 
-/// ASCII bytes that may start a candidate; any non-ASCII byte is decoded and checked.
-fn is_ascii_candidate(b: u8) -> bool {
-    matches!(b, b'.' | b'!' | b'?' | b'\n' | b'\r' | b':' | 0x0B | 0x0C)
-}
+/// Bytes that may start a candidate: a few ASCII ones, and any non-ASCII byte (decoded and
+/// checked).
+static MAY_START_CANDIDATE: [bool; 256] = byte_table(false, b".!?\n\r:\x0B\x0C");
 
 /// A run of terminal punctuation: `.`, `?!`, `...`, `. . . .`.
 #[derive(Debug, Default)]
@@ -77,7 +76,7 @@ impl<'r, 't> Scanner<'r, 't> {
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
-            if b < 0x80 && !is_ascii_candidate(b) {
+            if !MAY_START_CANDIDATE[b as usize] {
                 i += 1;
                 continue;
             }
