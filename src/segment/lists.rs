@@ -10,7 +10,7 @@
 use super::chars::{is_bullet, is_newline};
 
 /// What the rule engine needs to know about the lists in a text.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Lists {
     /// Bytes where a new item begins (a segment boundary before them).
     pub starts: Vec<usize>,
@@ -50,6 +50,15 @@ struct Marker {
 
 /// Finds the list items of `text`. `is_month` tells a German date (`3. Oktober`) from an item.
 pub(crate) fn find(text: &str, is_month: &dyn Fn(&str) -> bool) -> Lists {
+    if may_hold_items(text) {
+        scan(text, is_month)
+    } else {
+        Lists::default()
+    }
+}
+
+/// [`find`]'s walk over every word of `text`.
+fn scan(text: &str, is_month: &dyn Fn(&str) -> bool) -> Lists {
     let bytes = text.as_bytes();
     let mut markers = Vec::new();
     let mut lists = Lists::default();
@@ -110,6 +119,27 @@ pub(crate) fn find(text: &str, is_month: &dyn Fn(&str) -> bool) -> Lists {
     lists.marker_periods.sort_unstable();
     lists.marker_periods.dedup();
     lists
+}
+
+/// False when `text` surely has no list item: it is ASCII (so no bullet) and no `.` or `)`
+/// ends a marker that opens a word. Most texts are ruled out here by two SIMD searches,
+/// without [`find`]'s walk over every word.
+fn may_hold_items(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if !text.is_ascii() {
+        return true;
+    }
+    let opens_word = |i: usize| i == 0 || bytes[i - 1].is_ascii_whitespace() || bytes[i - 1] == 0x0B;
+    memchr::memchr2_iter(b'.', b')', bytes).any(|end| {
+        // A marker's body is one to four letters or digits, maybe after `(`.
+        let mut start = end;
+        while start > 0 && end - start < 5 && bytes[start - 1].is_ascii_alphanumeric() {
+            start -= 1;
+        }
+        let bare = opens_word(start) && parse_marker(bytes, start).is_some();
+        let enclosed = start > 0 && bytes[start - 1] == b'(' && opens_word(start - 1);
+        bare || (enclosed && parse_marker(bytes, start - 1).is_some())
+    })
 }
 
 /// Parses a marker at byte `i`: value, style, the byte of its period and its length.
@@ -228,6 +258,28 @@ mod tests {
         assert!(items("Step 1. Mix well. Step 2. Bake.").is_empty());
         assert!(items("I have 3.5 cars and 4.2 bikes.").is_empty());
         assert!(find("Am 3. Oktober und am 4. November.", &|w| w.ends_with("ber")).starts.is_empty());
+    }
+
+    #[test]
+    fn texts_ruled_out_without_a_walk_have_no_items() {
+        assert!(!may_hold_items("It was fine. Not great. 4.5 stars, see www.x.com (really)."));
+        assert!(may_hold_items("Steps: a) mix b) bake"));
+        assert!(may_hold_items("x • y"));
+        // Random texts of marker-like pieces: the shortcut never drops what the walk finds.
+        let pieces = [
+            "1.", "2.", "a)", "b)", "(1)", "(2)", "ii.", "iii.", "x", "word.", ":", " ", "\n", "\t", "(",
+            ")", ".",
+        ];
+        let mut state = 12345u64;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(state % 9) {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+            }
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            assert_eq!(find(&text, &|_| false), scan(&text, &|_| false), "{text:?}");
+        }
     }
 
     #[test]
