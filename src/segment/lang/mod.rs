@@ -8,7 +8,7 @@ mod ar;
 mod de;
 mod en;
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::sync::OnceLock;
 
 use crate::Language;
