@@ -29,15 +29,17 @@ pub(super) fn spans(kind: FieldType, lines: &[Line]) -> Vec<Candidate> {
                 continue;
             }
             let Some(value) = kind.convert(&text) else { continue };
-            // Conversions only cut words off the end (a registration number, a phone): the
-            // boxes keep the words the value is made of.
-            let kept = value.split_whitespace().count().min(words.len());
+            // Conversions cut words off the ends (a label before, a registration number or a
+            // phone after): the boxes keep the words the value is made of.
+            let first_word = value.split_whitespace().next().unwrap_or("");
+            let front = text.split_whitespace().position(|w| w == first_word).unwrap_or(0).min(words.len());
+            let kept = value.split_whitespace().count().min(words.len() - front);
             out.push(Candidate {
                 line: first,
                 lines: n,
                 start: 0,
                 end: lines[first].text.len(),
-                words: words[..kept].to_vec(),
+                words: words[front..front + kept].to_vec(),
                 text: text.clone(),
                 value,
                 conversion_passed: true,
@@ -47,11 +49,21 @@ pub(super) fn spans(kind: FieldType, lines: &[Line]) -> Vec<Candidate> {
     out
 }
 
-/// A company's name without the registration number printed after it
-/// (`ACME SDN BHD (524463-X)` → `ACME SDN BHD`): the number is another field. OCR slips in
-/// its legal form are repaired ([`super::legal_form`]).
+/// A company's name without what is printed around it on its lines: a label before it
+/// (`OWNED BY: ACME SDN BHD`), the registration number after it (`ACME SDN BHD (524463-X)`,
+/// `ACME S/B 273500-U (KSB)`: the number is another field). OCR slips in its legal form are
+/// repaired ([`super::legal_form`]). A run that starts inside a name (`CO. (M) SDN BHD`,
+/// `ALAM) SDN BHD`: its first line continues the line above) is no name.
 pub(super) fn company_name(text: &str) -> Option<String> {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut words: Vec<&str> = text.split_whitespace().collect();
+    // A label ends in a colon within the first three words; a name holds no colon.
+    if let Some(colon) = words.iter().take(3).position(|w| w.ends_with(':')) {
+        words.drain(..=colon);
+    }
+    if let Some(number) = words.iter().skip(1).position(|w| registration_number(w)) {
+        words.truncate(number + 1);
+    }
+    let joined = words.join(" ");
     let name = match joined.rfind('(') {
         Some(open)
             if joined[open..].bytes().any(|b| b.is_ascii_digit())
@@ -62,7 +74,31 @@ pub(super) fn company_name(text: &str) -> Option<String> {
         _ => joined.as_str(),
     };
     let letters = name.chars().filter(|c| c.is_alphabetic()).count();
-    (letters >= 2 && !boilerplate(name)).then(|| super::legal_form::repair(name))
+    let usable = letters >= 2 && !boilerplate(name) && !opens_inside_a_name(name);
+    usable.then(|| super::legal_form::repair(name))
+}
+
+/// A company registration number as printed after a name: four or more digits, a hyphen
+/// and a check letter (`273500-U`, `(417940-M),`).
+fn registration_number(word: &str) -> bool {
+    let core = word.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | '.' | ';'));
+    let Some((digits, check)) = core.split_once('-') else { return false };
+    digits.len() >= 4
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && check.len() == 1
+        && check.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+/// Text that begins in the middle of a name: with a legal form (`SDN BHD`, `CO. (M) BHD`),
+/// which ends a name and never opens one, or with a closing bracket whose opening one is on
+/// a line above (`ALAM) SDN BHD`).
+fn opens_inside_a_name(text: &str) -> bool {
+    const FORM_WORDS: [&str; 11] =
+        ["sdn", "bhd", "berhad", "co", "s/b", "ltd", "limited", "plc", "inc", "llc", "gmbh"];
+    let first = text.split_whitespace().next().unwrap_or("");
+    let first = first.trim_end_matches(['.', ',']).to_lowercase();
+    let unopened = text.find(')').is_some_and(|close| !text[..close].contains('('));
+    FORM_WORDS.contains(&first.as_str()) || unopened
 }
 
 /// A line every receipt or invoice may print that names no one: the document's title
@@ -165,6 +201,16 @@ mod tests {
             company_name("GARDENIA BAKERIES (KL) SDN BHD").as_deref(),
             Some("GARDENIA BAKERIES (KL) SDN BHD")
         );
+        // A label before the name and a registration number after it are not the name.
+        assert_eq!(company_name("OWN BY: CHEF LEE SDN BHD").as_deref(), Some("CHEF LEE SDN BHD"));
+        assert_eq!(company_name("ACME S/B 273500-U (KSB)").as_deref(), Some("ACME S/B"));
+        assert_eq!(company_name("URBAN IDEA SDN BHD (417940-M),").as_deref(), Some("URBAN IDEA SDN BHD"));
+        assert_eq!(company_name("AMPANG 210 PARKING").as_deref(), Some("AMPANG 210 PARKING"));
+        // A run that starts inside a name: its legal form, or a bracket opened above.
+        assert_eq!(company_name("CO. (M) SDN BHD"), None);
+        assert_eq!(company_name("SDN. BHD."), None);
+        assert_eq!(company_name("ALAM) SDN BHD"), None);
+        assert_eq!(company_name("COSWAY (M) SDN BHD").as_deref(), Some("COSWAY (M) SDN BHD"));
         assert_eq!(
             address("40150 SHAH ALAM, SELANGOR 03-78459183").as_deref(),
             Some("40150 SHAH ALAM, SELANGOR")
