@@ -71,6 +71,34 @@ fn near_duplicates_are_not_all_picked() {
 }
 
 #[test]
+fn picks_come_from_the_documents_likeliest_wrong() {
+    let more = [
+        "Service was slow.",
+        "Great sushi, terrible music.",
+        "We waited an hour and the soup was cold.",
+        "Prices are fair for the area.",
+        "I would come back for the desserts alone.",
+    ];
+    let refs: Vec<&str> = VARIED.iter().chain(more.iter()).copied().collect();
+    // One sentence each, so each text is one segment.
+    let prediction = model().predict(&refs).unwrap();
+    let wrong: Vec<f32> = prediction
+        .probabilities
+        .expect("the zero-shot head gives probabilities")
+        .iter()
+        .map(|p| correct::wrong_probability(model().meta().model_type, p))
+        .collect();
+    let mut ranked: Vec<usize> = (0..refs.len()).collect();
+    ranked.sort_by(|&a, &b| wrong[b].total_cmp(&wrong[a]).then(a.cmp(&b)));
+    for size in [1, 2, 3] {
+        let top: HashSet<usize> = ranked[..3 * size].iter().copied().collect();
+        let sample = correct::sample(model(), docs(&refs), &SampleOptions { size }).unwrap();
+        assert_eq!(sample.indices.len(), size);
+        assert!(sample.indices.iter().all(|i| top.contains(i)), "{:?} not all in {top:?}", sample.indices);
+    }
+}
+
+#[test]
 fn most_uncertain_first_sizes_and_order() {
     let all = correct::sample(model(), docs(&VARIED), &SampleOptions { size: 100 }).unwrap();
     assert_eq!(all.documents.len(), VARIED.len());

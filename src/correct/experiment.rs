@@ -35,10 +35,24 @@ pub struct Outcome {
     pub random: f64,
     /// Retrained with the `add` segments [`sample`](super::sample) picked.
     pub sampled: f64,
+    /// The share of the picked segments whose tags the first model got wrong (any class or
+    /// label differs from the gold): what a correction session is for.
+    pub sampled_mistakes: f64,
+    /// The same share for the `add` random segments.
+    pub random_mistakes: f64,
+    /// The sample's `predicted_score`: the score the first model expects on the picked segments.
+    pub predicted_score: f64,
+    /// The score the first model really gets on them.
+    pub actual_score: f64,
 }
 
 /// Runs the experiment; `train(set, seed)` builds a model from labeled segments.
-pub fn compare<T>(pool: &LabeledSet, test: &LabeledSet, opts: &ExperimentOptions, mut train: T) -> Result<Vec<Outcome>>
+pub fn compare<T>(
+    pool: &LabeledSet,
+    test: &LabeledSet,
+    opts: &ExperimentOptions,
+    mut train: T,
+) -> Result<Vec<Outcome>>
 where
     T: FnMut(&LabeledSet, u64) -> Result<Model>,
 {
@@ -58,17 +72,56 @@ where
         let base = score(&base_model)?;
         let random_set: Vec<usize> = start.iter().chain(&rest[..opts.add]).copied().collect();
         let random = score(&train(&subset(pool, &random_set), seed)?)?;
-        let documents: Vec<Document> = rest
-            .iter()
-            .map(|&i| Document { text: pool.segments[i].text.clone(), ..Document::default() })
-            .collect();
-        let picked = sample(&base_model, documents, &SampleOptions { size: opts.add })?;
+        let documents = |indices: &[usize]| -> Vec<Document> {
+            indices
+                .iter()
+                .map(|&i| Document { text: pool.segments[i].text.clone(), ..Document::default() })
+                .collect()
+        };
+        let picked = sample(&base_model, documents(rest), &SampleOptions { size: opts.add })?;
+        let picked_set: Vec<usize> = picked.indices.iter().map(|&k| rest[k]).collect();
+        let sampled_mistakes = mistakes(pool, &picked_set, &picked.documents);
+        // Sampling all of the random ones returns them tagged by the same model.
+        let random_tagged =
+            sample(&base_model, documents(&rest[..opts.add]), &SampleOptions { size: opts.add })?;
+        let random_picked: Vec<usize> = random_tagged.indices.iter().map(|&k| rest[k]).collect();
+        let random_mistakes = mistakes(pool, &random_picked, &random_tagged.documents);
+        let actual_score = headline(&evaluate(&base_model, &subset(pool, &picked_set))?).unwrap_or(0.0);
         drop(base_model);
-        let sampled_set: Vec<usize> = start.iter().copied().chain(picked.indices.iter().map(|&k| rest[k])).collect();
+        let sampled_set: Vec<usize> = start.iter().copied().chain(picked_set).collect();
         let sampled = score(&train(&subset(pool, &sampled_set), seed)?)?;
-        outcomes.push(Outcome { seed, base, random, sampled });
+        outcomes.push(Outcome {
+            seed,
+            base,
+            random,
+            sampled,
+            sampled_mistakes,
+            random_mistakes,
+            predicted_score: picked.predicted_score,
+            actual_score,
+        });
     }
     Ok(outcomes)
+}
+
+/// The share of `documents` (the pool's segments at `indices`, tagged by a model) whose
+/// (class, label) tags differ from the gold.
+fn mistakes(pool: &LabeledSet, indices: &[usize], documents: &[Document]) -> f64 {
+    let set = |tags: &mut dyn Iterator<Item = &crate::schema::Tag>| {
+        let mut v: Vec<(Option<String>, Option<String>)> =
+            tags.map(|t| (t.class.clone(), t.label.clone())).collect();
+        v.sort();
+        v
+    };
+    let wrong = indices
+        .iter()
+        .zip(documents)
+        .filter(|(&i, doc)| {
+            let predicted = set(&mut doc.segments.iter().flatten().flat_map(|s| s.tags.iter().flatten()));
+            predicted != set(&mut pool.segments[i].tags.iter())
+        })
+        .count();
+    wrong as f64 / indices.len().max(1) as f64
 }
 
 /// `0..n` in a seeded random order.

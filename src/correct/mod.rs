@@ -8,7 +8,9 @@
 //! 2. Each segment gives the gradient its correction would cause at the head, the model's
 //!    own tags standing in for the gold ([`gradient`]): its [`residuals`] (probability minus
 //!    tag) times its embedding. A document's is the sum of its segments'.
-//! 3. The batch is picked by k-means++ seeding over those gradients ([`kmeans_pp`], BADGE):
+//! 3. The candidates are the `3 × size` documents likeliest to be tagged wrong somewhere
+//!    ([`wrong_probability`]), and the batch is picked among them by k-means++ seeding over
+//!    those gradients ([`kmeans_pp`], BADGE; together, Cluster-Margin's recipe):
 //!    long gradients (unsure documents) and gradients pointing elsewhere (different
 //!    documents) first, so near-duplicates are not all picked — the same doubt corrected
 //!    twice teaches the model once — and documents the model is sure of wait. A document's
@@ -25,7 +27,7 @@ pub mod gradient;
 mod uncertainty;
 
 pub use gradient::{kmeans_pp, residuals, GradientEmbedding};
-pub use uncertainty::{segment_uncertainty, Expected};
+pub use uncertainty::{segment_uncertainty, wrong_probability, Expected};
 
 use serde::Serialize;
 
@@ -34,6 +36,11 @@ use crate::{Error, ErrorKind, Model, Result};
 
 /// Segments encoded per model call.
 const BATCH_SEGMENTS: usize = 512;
+
+/// The batch is drawn from this many candidates a pick, the documents likeliest wrong
+/// (Cluster-Margin, Citovsky et al. 2021: uncertainty narrows the pool, diversity picks from
+/// it). Set a priori, not tuned; see `tests/sampling_experiment.rs` for what it gives.
+const CANDIDATES_PER_PICK: usize = 3;
 
 /// How many documents to pick.
 #[derive(Clone, Debug)]
@@ -61,6 +68,8 @@ pub struct Sample {
 struct Scored {
     uncertainty: f32,
     expected: Expected,
+    /// The probability that all its segments' tags are right.
+    right: f32,
 }
 
 /// Picks `opts.size` of `documents` for correction; see the [module docs](self).
@@ -73,13 +82,17 @@ pub fn sample(model: &Model, mut documents: Vec<Document>, opts: &SampleOptions)
         return Err(Error::invalid_argument("sample size is 0, ask for at least one document"));
     }
     let model_type = model.meta().model_type;
-    let mut segments: Vec<Vec<Segment>> = documents.iter().map(|d| model.segmenter().segments(&d.text)).collect();
+    let mut segments: Vec<Vec<Segment>> =
+        documents.iter().map(|d| model.segmenter().segments(&d.text)).collect();
     // Every segment as (document, text), batched across document boundaries.
     let spots: Vec<(usize, &str)> =
         segments.iter().enumerate().flat_map(|(d, s)| s.iter().map(move |s| (d, s.text.as_str()))).collect();
-    let mut scored: Vec<Scored> =
-        documents.iter().map(|_| Scored { uncertainty: 0.0, expected: Expected::default() }).collect();
-    let mut gradients: Vec<GradientEmbedding> = documents.iter().map(|_| GradientEmbedding::default()).collect();
+    let mut scored: Vec<Scored> = documents
+        .iter()
+        .map(|_| Scored { uncertainty: 0.0, expected: Expected::default(), right: 1.0 })
+        .collect();
+    let mut gradients: Vec<GradientEmbedding> =
+        documents.iter().map(|_| GradientEmbedding::default()).collect();
     let mut tags = Vec::with_capacity(spots.len());
     for chunk in spots.chunks(BATCH_SEGMENTS) {
         let texts: Vec<&str> = chunk.iter().map(|&(_, t)| t).collect();
@@ -93,6 +106,7 @@ pub fn sample(model: &Model, mut documents: Vec<Document>, opts: &SampleOptions)
         for (k, (&(d, _), p)) in chunk.iter().zip(&probabilities).enumerate() {
             scored[d].uncertainty = scored[d].uncertainty.max(segment_uncertainty(model_type, p));
             scored[d].expected.add(model_type, p);
+            scored[d].right *= 1.0 - wrong_probability(model_type, p);
             // Prediction embeddings are unit vectors already.
             gradients[d].add(residuals(model_type, p), prediction.embeddings.row(k).to_vec());
         }
@@ -103,12 +117,16 @@ pub fn sample(model: &Model, mut documents: Vec<Document>, opts: &SampleOptions)
     for s in segments.iter_mut().flatten() {
         s.tags = Some(tags.next().unwrap_or_default());
     }
-    // Only documents with segments are candidates.
-    let candidates: Vec<usize> = (0..documents.len()).filter(|&d| !segments[d].is_empty()).collect();
+    // Only documents with segments are candidates, and of those the likeliest wrong.
+    let mut candidates: Vec<usize> = (0..documents.len()).filter(|&d| !segments[d].is_empty()).collect();
     if candidates.is_empty() {
         return Err(Error::invalid_argument("no document has text to sample from"));
     }
-    let pool: Vec<GradientEmbedding> = candidates.iter().map(|&d| std::mem::take(&mut gradients[d])).collect();
+    candidates.sort_by(|&a, &b| scored[a].right.total_cmp(&scored[b].right).then(a.cmp(&b)));
+    candidates.truncate(opts.size.saturating_mul(CANDIDATES_PER_PICK).max(opts.size));
+    candidates.sort_unstable();
+    let pool: Vec<GradientEmbedding> =
+        candidates.iter().map(|&d| std::mem::take(&mut gradients[d])).collect();
     drop(gradients);
     let order: Vec<usize> = kmeans_pp(&pool, opts.size).into_iter().map(|i| candidates[i]).collect();
     let mut expected = Expected::default();

@@ -32,6 +32,37 @@ pub fn segment_uncertainty(model_type: ModelType, p: &Probabilities) -> f32 {
     class_u.max(label_u).clamp(0.0, 1.0)
 }
 
+/// The probability that the head's tags for one segment are wrong somewhere, if its
+/// probabilities are calibrated: one minus the product of the chances that each decision is
+/// right (each class's presence or absence, the label of each class it tags; LABEL: the
+/// label). This is what a correction session wants to find: documents to fix, not merely
+/// documents with one close call among many sure ones.
+pub fn wrong_probability(model_type: ModelType, p: &Probabilities) -> f32 {
+    let best = |row: &[f32]| row.iter().copied().fold(0.0f32, f32::max);
+    let mut right = 1.0f32;
+    match model_type {
+        ModelType::Label => right *= p.labels.first().map_or(1.0, |row| best(row)),
+        _ => {
+            for (c, &q) in p.classes.iter().enumerate() {
+                if q > PRESENT {
+                    right *= q;
+                    if model_type != ModelType::Class {
+                        right *= label_row(p, c).map_or(1.0, best);
+                    }
+                } else {
+                    right *= 1.0 - q;
+                }
+            }
+        }
+    }
+    let wrong = 1.0 - right;
+    if wrong.is_nan() {
+        1.0
+    } else {
+        wrong.clamp(0.0, 1.0)
+    }
+}
+
 /// Expected counts behind a micro-F1, if the probabilities are calibrated.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Expected {
@@ -139,6 +170,16 @@ mod tests {
         let sure_present = p(&[0.99], &[&[0.34, 0.33, 0.33]]);
         assert!(segment_uncertainty(ModelType::Absa, &sure_absent) < 0.1);
         assert!(segment_uncertainty(ModelType::Absa, &sure_present) > 0.9);
+    }
+
+    #[test]
+    fn wrong_probability_multiplies_the_decisions() {
+        // Tagged at 0.8 with its label at 0.5, and a class left out at 0.1: right 0.8·0.5·0.9.
+        let w = wrong_probability(ModelType::Absa, &p(&[0.8, 0.1], &[&[0.5, 0.5], &[1.0, 0.0]]));
+        assert!((w - (1.0 - 0.8 * 0.5 * 0.9)).abs() < 1e-6);
+        assert!((wrong_probability(ModelType::Class, &p(&[0.8, 0.1], &[])) - (1.0 - 0.72)).abs() < 1e-6);
+        assert!((wrong_probability(ModelType::Label, &p(&[], &[&[0.7, 0.3]])) - 0.3).abs() < 1e-6);
+        assert_eq!(wrong_probability(ModelType::Class, &p(&[f32::NAN], &[])), 1.0);
     }
 
     #[test]
