@@ -170,9 +170,7 @@ pub(super) fn address(text: &str) -> Option<String> {
         let n = words.len();
         // "03-78459183", or "03-8060 4233" split over two words.
         let dashed = |w: &str| digits(w) >= 2 && phone_chars(w) && w.contains('-');
-        if label(last) {
-            words.pop();
-        } else if n > 1 && dashed(last) {
+        if label(last) || (n > 1 && dashed(last)) {
             words.pop();
         } else if n > 2 && digits(last) >= 3 && phone_chars(last) && dashed(words[n - 2]) {
             words.truncate(n - 2);
