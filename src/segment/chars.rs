@@ -4,6 +4,11 @@
 //! emoji is. Bidirectional control marks are "transparent": Arabic text often wraps a
 //! period in them (`د\u{202A}.\u{202C}`), and they must not hide the word before it.
 
+/// The character starting at byte `i`, which must be a char boundary.
+pub(crate) fn char_at(text: &str, i: usize) -> char {
+    text[i..].chars().next().unwrap_or('\0')
+}
+
 /// Sentence-final punctuation other than the period, in every supported language.
 pub(crate) fn is_exclaim_or_question(c: char) -> bool {
     matches!(c, '!' | '?' | '‼' | '⁇' | '⁈' | '⁉' | '؟' | '！' | '？')

@@ -7,7 +7,7 @@
 //! consecutive values (1, 2, 3 or a, b, c) whose first marker opens a line or follows a
 //! bullet or a colon. A lone marker at the start of a line keeps its period too.
 
-use super::chars::{is_bullet, is_newline};
+use super::chars::{char_at, is_bullet, is_newline};
 
 /// What the rule engine needs to know about the lists in a text.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -74,7 +74,7 @@ fn scan(text: &str, is_month: &dyn Fn(&str) -> bool) -> Lists {
         // a marker, so the rest of the word is skipped at once, remembering whether it
         // ended in a colon. Most of a text is read here.
         let visible_ascii = |b: u8| b > b' ' && b < 0x80;
-        let c = if visible_ascii(b) { b as char } else { text[i..].chars().next().unwrap_or('\0') };
+        let c = if visible_ascii(b) { b as char } else { char_at(text, i) };
         if is_newline(c) {
             line_start = true;
             bullet_at = None;
@@ -129,7 +129,8 @@ fn may_hold_items(text: &str) -> bool {
     if !text.is_ascii() {
         return true;
     }
-    let opens_word = |i: usize| i == 0 || bytes[i - 1].is_ascii_whitespace() || bytes[i - 1] == 0x0B;
+    // As in the walk: the text start, or after white space (the text is ASCII here).
+    let opens_word = |i: usize| i == 0 || char::from(bytes[i - 1]).is_whitespace();
     memchr::memchr2_iter(b'.', b')', bytes).any(|end| {
         // A marker's body is one to four letters or digits, maybe after `(`.
         let mut start = end;

@@ -12,8 +12,8 @@
 //! the original text is never altered and every cut is a byte offset into it.
 
 use super::chars::{
-    byte_table, is_bidi_control, is_closer, is_emoji, is_exclaim_or_question, is_hard_terminal, is_newline,
-    is_opener, starts_like_sentence,
+    byte_table, char_at, is_bidi_control, is_closer, is_emoji, is_exclaim_or_question, is_hard_terminal,
+    is_newline, is_opener, starts_like_sentence,
 };
 use super::lang::LanguageRules;
 use super::{lists, regions};
@@ -484,9 +484,4 @@ fn is_dotted_abbreviation(word: &str) -> bool {
 /// URLs and e-mail addresses: their periods never end a sentence.
 fn looks_like_address(token: &str) -> bool {
     token.contains('@') || token.contains("://") || token.starts_with("www.") || token.contains(".com")
-}
-
-/// The character starting at byte `i`, which must be a char boundary.
-fn char_at(text: &str, i: usize) -> char {
-    text[i..].chars().next().unwrap_or('\0')
 }

@@ -32,6 +32,16 @@ const FORMS: &[&str] = &[
     "S.A.",
 ];
 
+/// Words of a legal form that end a name and never open one (`SDN BHD`, `CO. (M) BHD`,
+/// `S/B`), lower case.
+const FORM_WORDS: [&str; 11] =
+    ["sdn", "bhd", "berhad", "co", "s/b", "ltd", "limited", "plc", "inc", "llc", "gmbh"];
+
+/// Whether `word` (any case, a final `.` or `,` aside) is one of [`FORM_WORDS`].
+pub(super) fn is_form_word(word: &str) -> bool {
+    FORM_WORDS.contains(&word.trim_end_matches(['.', ',']).to_lowercase().as_str())
+}
+
 /// Groups of characters OCR reads one as another.
 const CONFUSABLE: &[&str] = &["DOQU0", "IL1|T", "S5$", "B8", "G6", "Z2"];
 

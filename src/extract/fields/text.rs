@@ -93,12 +93,9 @@ fn registration_number(word: &str) -> bool {
 /// which ends a name and never opens one, or with a closing bracket whose opening one is on
 /// a line above (`ALAM) SDN BHD`).
 fn opens_inside_a_name(text: &str) -> bool {
-    const FORM_WORDS: [&str; 11] =
-        ["sdn", "bhd", "berhad", "co", "s/b", "ltd", "limited", "plc", "inc", "llc", "gmbh"];
     let first = text.split_whitespace().next().unwrap_or("");
-    let first = first.trim_end_matches(['.', ',']).to_lowercase();
     let unopened = text.find(')').is_some_and(|close| !text[..close].contains('('));
-    FORM_WORDS.contains(&first.as_str()) || unopened
+    super::legal_form::is_form_word(first) || unopened
 }
 
 /// A line every receipt or invoice may print that names no one: the document's title
