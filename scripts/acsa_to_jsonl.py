@@ -5,9 +5,11 @@ segment spanning its whole text, tagged with its aspect categories and their pol
 
     python3 scripts/acsa_to_jsonl.py IN.xml > OUT.jsonl
     python3 scripts/acsa_to_jsonl.py --split 0.1 --seed 7 IN.xml TRAIN.jsonl HELDOUT.jsonl
+    python3 scripts/acsa_to_jsonl.py --fold 2/5 --seed 7 IN.xml TRAIN.jsonl HELDOUT.jsonl
 
 `--split F` keeps a random share F of the sentences apart (a held-out set made from a
-training file, never a test file). Python standard library only.
+training file, never a test file). `--fold K/N` shuffles the same way and keeps the K-th of
+N equal parts apart (K from 1), for cross-validation. Python standard library only.
 """
 import json
 import random
@@ -40,8 +42,15 @@ def write(docs, out):
 
 
 def main(argv):
-    if len(argv) >= 2 and argv[0] == "--split":
-        share = float(argv[1])
+    if len(argv) >= 2 and argv[0] in ("--split", "--fold"):
+        fold = None
+        if argv[0] == "--fold":
+            k, n = (int(x) for x in argv[1].split("/"))
+            if not 1 <= k <= n:
+                raise SystemExit(f"--fold {argv[1]}: use K/N with 1 <= K <= N")
+            fold = (k, n)
+        else:
+            share = float(argv[1])
         seed = 7
         rest = argv[2:]
         if len(rest) >= 2 and rest[0] == "--seed":
@@ -51,10 +60,14 @@ def main(argv):
             raise SystemExit(__doc__)
         docs = list(documents(rest[0]))
         random.Random(seed).shuffle(docs)
-        cut = int(round(len(docs) * share))
+        if fold is None:
+            lo, hi = 0, int(round(len(docs) * share))
+        else:
+            k, n = fold
+            lo, hi = (k - 1) * len(docs) // n, k * len(docs) // n
         with open(rest[1], "w", encoding="utf-8") as train, open(rest[2], "w", encoding="utf-8") as held:
-            write(docs[cut:], train)
-            write(docs[:cut], held)
+            write(docs[:lo] + docs[hi:], train)
+            write(docs[lo:hi], held)
     elif len(argv) == 1:
         write(documents(argv[0]), sys.stdout)
     else:

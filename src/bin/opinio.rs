@@ -97,6 +97,17 @@ enum Command {
         /// trained): each one frozen trains faster.
         #[arg(long)]
         frozen_layers: Option<usize>,
+        /// Whether each class's layers also read the sentence's mean token state (with
+        /// --train; true or false).
+        #[arg(long)]
+        sentence_mean: Option<bool>,
+        /// The most a class's present examples weigh in its detection loss, from its ratio of
+        /// absent to present sentences (with --train; 0 weighs all alike).
+        #[arg(long)]
+        positive_weight_cap: Option<f32>,
+        /// Dropout on the heads' inputs while training (with --train; 0 to 0.5).
+        #[arg(long)]
+        head_dropout: Option<f32>,
         /// The model folder to write.
         #[arg(long)]
         out: PathBuf,
@@ -328,7 +339,22 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             let model = model.load()?;
             analyze(out, &model, split, &input)
         }
-        Command::Train { model_type, train, test, labeled, classes, base, lang, name, epochs, frozen_layers, out: dir } => {
+        Command::Train {
+            model_type,
+            train,
+            test,
+            labeled,
+            classes,
+            base,
+            lang,
+            name,
+            epochs,
+            frozen_layers,
+            sentence_mean,
+            positive_weight_cap,
+            head_dropout,
+            out: dir,
+        } => {
             let model_type: ModelType = model_type.parse()?;
             let language: Language = lang.parse()?;
             if let Some(train) = train {
@@ -338,10 +364,18 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                 let train = labeled.read(&train, model_type)?;
                 let test = test.map(|t| labeled.read(&t, model_type)).transpose()?;
                 let defaults = opinio::train::TrainOptions::new(model_type);
-                let frozen_layers = frozen_layers.unwrap_or(defaults.frozen_layers);
-                let options =
-                    opinio::train::TrainOptions { base, name, language, frozen_layers, limits: limits(), ..defaults }
-                    .with_epochs(epochs);
+                let options = opinio::train::TrainOptions {
+                    base,
+                    name,
+                    language,
+                    frozen_layers: frozen_layers.unwrap_or(defaults.frozen_layers),
+                    sentence_mean: sentence_mean.unwrap_or(defaults.sentence_mean),
+                    positive_weight_cap: positive_weight_cap.unwrap_or(defaults.positive_weight_cap),
+                    head_dropout: head_dropout.unwrap_or(defaults.head_dropout),
+                    limits: limits(),
+                    ..defaults
+                }
+                .with_epochs(epochs);
                 let trained = train_with_progress(&train, test.as_ref(), &options)?;
                 let mut built = trained.model;
                 built.save(&dir)?;

@@ -2,8 +2,9 @@
 //!
 //! Trained by [`crate::train`] together with the encoder. For each class, a query vector
 //! scores every token (`h_t · q / √H`), a softmax turns the scores into weights, and the
-//! weighted sum of the token states is the class's view of the segment. From that view a
-//! sigmoid says whether the class is present and a softmax picks its label. A LABEL model
+//! weighted sum of the token states is the class's view of the segment. From that view (with
+//! the mean of the token states after it, when trained so) a sigmoid says whether the class is
+//! present and a softmax picks its label. A LABEL model
 //! has one unnamed class and no detection; a CLASS model has no labels.
 //!
 //! Plain Rust on tract's per-token output, the same arithmetic as the candle head it was
@@ -31,16 +32,32 @@ pub struct AttentionParams {
     pub labels: Vec<String>,
     /// Whether classes are detected (false for LABEL models: the one label is always given).
     pub detect: bool,
+    /// Whether the class's attended vector is followed by the segment's mean token state
+    /// before the detection and label layers: their inputs are then `F = 2H` wide, else `H`.
+    /// The mean tells a class what the whole sentence is about when its own attention
+    /// settles on one word.
+    pub sentence_mean: bool,
     /// `[C, H]` attention queries.
     pub query: Vec<f32>,
-    /// `[C, H]` detection weights.
+    /// `[C, F]` detection weights.
     pub detect_w: Vec<f32>,
     /// `[C]` detection biases.
     pub detect_b: Vec<f32>,
-    /// `[C, L, H]` label weights.
+    /// `[C, L, F]` label weights.
     pub label_w: Vec<f32>,
     /// `[C, L]` label biases.
     pub label_b: Vec<f32>,
+}
+
+impl AttentionParams {
+    /// The width `F` of the detection and label layers' input.
+    pub fn features(&self) -> usize {
+        if self.sentence_mean {
+            2 * self.dim
+        } else {
+            self.dim
+        }
+    }
 }
 
 /// The trained head, ready to tag token states.
@@ -53,12 +70,12 @@ pub struct AttentionHead {
 impl AttentionHead {
     /// Checks the shapes of `params` and builds the head.
     pub fn new(model_type: ModelType, params: AttentionParams) -> Result<AttentionHead> {
-        let (c, l, h) = (params.classes.len(), params.labels.len(), params.dim);
+        let (c, l, h, f) = (params.classes.len(), params.labels.len(), params.dim, params.features());
         let shapes = [
             ("query", params.query.len(), c * h),
-            ("detect_w", params.detect_w.len(), c * h),
+            ("detect_w", params.detect_w.len(), c * f),
             ("detect_b", params.detect_b.len(), c),
-            ("label_w", params.label_w.len(), c * l * h),
+            ("label_w", params.label_w.len(), c * l * f),
             ("label_b", params.label_b.len(), c * l),
         ];
         for (name, got, want) in shapes {
@@ -93,23 +110,31 @@ impl AttentionHead {
     /// its tokens' hidden states (`[tokens * dim]`, row-major, no padding).
     pub fn scores(&self, states: &[f32]) -> Vec<(f32, Vec<f32>)> {
         let p = &self.params;
-        let (h, l) = (p.dim, p.labels.len());
+        let (h, l, f) = (p.dim, p.labels.len(), p.features());
         let scale = 1.0 / (h as f32).sqrt();
         let tokens: Vec<&[f32]> = states.chunks_exact(h).collect();
         let mut out = Vec::with_capacity(p.classes.len());
-        let mut pooled = vec![0.0f32; h];
+        // The class's attended vector, then (when trained so) the mean token state.
+        let mut features = vec![0.0f32; f];
+        if p.sentence_mean && !tokens.is_empty() {
+            let n = tokens.len() as f32;
+            for t in &tokens {
+                features[h..].iter_mut().zip(t.iter()).for_each(|(m, x)| *m += x / n);
+            }
+        }
         for c in 0..p.classes.len() {
             let q = &p.query[c * h..(c + 1) * h];
             let scores: Vec<f32> = tokens.iter().map(|t| dot(t, q) * scale).collect();
             let weights = softmax(&scores, 1.0);
+            let pooled = &mut features[..h];
             pooled.iter_mut().for_each(|v| *v = 0.0);
             for (w, t) in weights.iter().zip(&tokens) {
                 pooled.iter_mut().zip(t.iter()).for_each(|(p, x)| *p += w * x);
             }
-            let logit = dot(&pooled, &p.detect_w[c * h..(c + 1) * h]) + p.detect_b[c];
+            let logit = dot(&features, &p.detect_w[c * f..(c + 1) * f]) + p.detect_b[c];
             let present = if p.detect { logistic(logit) } else { 1.0 };
             let logits: Vec<f32> = (0..l)
-                .map(|j| dot(&pooled, &p.label_w[(c * l + j) * h..(c * l + j + 1) * h]) + p.label_b[c * l + j])
+                .map(|j| dot(&features, &p.label_w[(c * l + j) * f..(c * l + j + 1) * f]) + p.label_b[c * l + j])
                 .collect();
             out.push((present, if l > 0 { softmax(&logits, 1.0) } else { logits }));
         }
@@ -148,13 +173,13 @@ impl AttentionHead {
     /// Writes the head's tensors to `path` (safetensors; names live in the manifest).
     pub fn save(&self, path: &Path) -> Result<()> {
         let p = &self.params;
-        let (c, l, h) = (p.classes.len(), p.labels.len(), p.dim);
+        let (c, l, h, f) = (p.classes.len(), p.labels.len(), p.dim, p.features());
         let detect = [if p.detect { 1.0f32 } else { 0.0 }];
         let tensors: [(&str, Vec<usize>, &[f32]); 6] = [
             ("query", vec![c, h], &p.query),
-            ("detect_w", vec![c, h], &p.detect_w),
+            ("detect_w", vec![c, f], &p.detect_w),
             ("detect_b", vec![c], &p.detect_b),
-            ("label_w", vec![c, l, h], &p.label_w),
+            ("label_w", vec![c, l, f], &p.label_w),
             ("label_b", vec![c, l], &p.label_b),
             ("detect", vec![1], &detect),
         ];
@@ -162,18 +187,26 @@ impl AttentionHead {
     }
 
     /// Reads a head saved by [`AttentionHead::save`]; names come from the manifest, and
-    /// every tensor must have the shape they imply.
+    /// every tensor must have the shape they imply. Whether the head reads the sentence mean
+    /// follows from the width of `detect_w` (`H` or `2H`), so heads saved before it existed
+    /// load as they were.
     pub fn load(path: &Path, model_type: ModelType, classes: Vec<String>, labels: Vec<String>) -> Result<AttentionHead> {
         let mut t = NamedTensors::read(path)?;
         let (c, l) = (classes.len(), labels.len());
         let (query, h) = t.take_rows("query", c)?;
+        let (detect_w, f) = t.take_rows("detect_w", c)?;
+        if f != h && f != 2 * h {
+            let what = format!("head tensor detect_w is {f} wide, expected {h} or {} (the query's width, or twice it)", 2 * h);
+            return Err(Error::malformed(what).with_path(path));
+        }
         let params = AttentionParams {
             dim: h,
             detect: t.take("detect", &[1])?[0] > 0.5,
+            sentence_mean: f == 2 * h,
             query,
-            detect_w: t.take("detect_w", &[c, h])?,
+            detect_w,
             detect_b: t.take("detect_b", &[c])?,
-            label_w: t.take("label_w", &[c, l, h])?,
+            label_w: t.take("label_w", &[c, l, f])?,
             label_b: t.take("label_b", &[c, l])?,
             classes,
             labels,
@@ -196,6 +229,7 @@ mod tests {
             classes: vec!["food".into(), "service".into()],
             labels: vec!["POS".into(), "NEG".into()],
             detect: true,
+            sentence_mean: false,
             query: vec![20.0, 0.0, 0.0, 20.0],
             detect_w: vec![5.0, 0.0, 0.0, 5.0],
             detect_b: vec![-2.0, -2.0],
@@ -215,5 +249,35 @@ mod tests {
         assert_eq!(back.params(), head.params());
         let wrong = AttentionHead::load(&path, ModelType::Absa, vec!["food".into()], vec!["POS".into(), "NEG".into()]);
         assert_eq!(wrong.unwrap_err().kind(), ErrorKind::Malformed);
+    }
+
+    #[test]
+    fn a_sentence_mean_head_reads_the_mean_and_round_trips() {
+        // One class whose detection reads only the mean half of its input (dim 2, F 4): the
+        // attended vector says nothing, the mean [0.5, 0.5] says "present" (logit 2 - 1).
+        let params = AttentionParams {
+            dim: 2,
+            classes: vec!["food".into()],
+            labels: vec!["POS".into(), "NEG".into()],
+            detect: true,
+            sentence_mean: true,
+            query: vec![0.0, 0.0],
+            detect_w: vec![0.0, 0.0, 2.0, 2.0],
+            detect_b: vec![-1.0],
+            label_w: vec![0.0, 0.0, 1.0, 0.0, 0.0, 0.0, -1.0, 0.0],
+            label_b: vec![0.0; 2],
+        };
+        let head = AttentionHead::new(ModelType::Absa, params.clone()).unwrap();
+        let scores = head.scores(&[1.0, 0.0, 0.0, 1.0]);
+        assert!((scores[0].0 - logistic(1.0)).abs() < 1e-6, "{scores:?}");
+        assert!(scores[0].1[0] > scores[0].1[1], "the mean's first axis reads POS: {scores:?}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("head.safetensors");
+        head.save(&path).unwrap();
+        let back = AttentionHead::load(&path, ModelType::Absa, vec!["food".into()], vec!["POS".into(), "NEG".into()]).unwrap();
+        assert_eq!(back.params(), &params);
+        // A width that is neither H nor 2H is refused at construction.
+        let odd = AttentionParams { detect_w: vec![0.0; 3], ..params };
+        assert_eq!(AttentionHead::new(ModelType::Absa, odd).unwrap_err().kind(), ErrorKind::Malformed);
     }
 }

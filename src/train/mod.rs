@@ -102,6 +102,16 @@ pub struct TrainOptions {
     /// also on the attention weights, gave joint F1 0.692 against 0.701 without, detection
     /// 0.855 against 0.857.
     pub dropout: f32,
+    /// The share of values dropout zeroes in the heads' layer inputs while training (the
+    /// attended vector, and the sentence mean with it).
+    pub head_dropout: f32,
+    /// The most a class's present examples weigh in its detection loss, against one for each
+    /// absent example: each class weighs them by its ratio of absent to present training
+    /// sentences, up to this ([`head::positive_weights`]). 0 weighs every example alike.
+    pub positive_weight_cap: f32,
+    /// Whether each class's detection and label layers read the sentence's mean token state
+    /// after the class's attended vector.
+    pub sentence_mean: bool,
     /// The model's name.
     pub name: String,
     /// The model's language.
@@ -128,6 +138,9 @@ impl TrainOptions {
             train_word_embeddings: false,
             frozen_layers: 0,
             dropout: 0.0,
+            head_dropout: 0.0,
+            positive_weight_cap: 0.0,
+            sentence_mean: false,
             name: "trained".into(),
             language: Language::En,
             limits: Limits::default(),
@@ -232,7 +245,7 @@ where
         name: &options.name,
         language: options.language,
         base: &base,
-        recipe: format!("per-class attention heads, {} epochs", options.epochs),
+        recipe: recipe(options),
     };
     let mut model = Model::trained(encoder, &about, head, fitted.encoder_weights)?;
     let metrics = crate::evaluate::evaluate(&model, &eval_set)?;
@@ -244,6 +257,21 @@ where
         eval_size: eval_set.segments.len(),
         train_seconds: fitted.seconds,
     })
+}
+
+/// How the model was trained, in words, for its metadata.
+fn recipe(o: &TrainOptions) -> String {
+    let mut r = String::from("per-class attention heads");
+    if o.sentence_mean {
+        r.push_str(" reading the sentence mean");
+    }
+    if o.positive_weight_cap > 0.0 {
+        r.push_str(&format!(", present examples weighed up to {}x", o.positive_weight_cap));
+    }
+    if o.head_dropout > 0.0 {
+        r.push_str(&format!(", head dropout {}", o.head_dropout));
+    }
+    r + &format!(", {} epochs", o.epochs)
 }
 
 fn check(o: &TrainOptions) -> Result<()> {
@@ -262,6 +290,12 @@ fn check(o: &TrainOptions) -> Result<()> {
     }
     if !(0.0..=0.5).contains(&o.dropout) {
         return bad(format!("dropout is {}, use 0 to 0.5", o.dropout));
+    }
+    if !(0.0..=0.5).contains(&o.head_dropout) {
+        return bad(format!("head_dropout is {}, use 0 to 0.5", o.head_dropout));
+    }
+    if !(0.0..=100.0).contains(&o.positive_weight_cap) {
+        return bad(format!("positive_weight_cap is {}, use 0 (off) to 100", o.positive_weight_cap));
     }
     if !(8..=crate::encode::MAX_POSITIONS).contains(&o.max_tokens) {
         return bad(format!("max_tokens is {}, use 8 to {}", o.max_tokens, crate::encode::MAX_POSITIONS));
@@ -300,7 +334,22 @@ pub(crate) fn fit(
     let mut bert = Bert::new(&weights, &device)?;
     let class_names = if t == ModelType::Label { vec![String::new()] } else { classes.to_vec() };
     let label_names = if t == ModelType::Class { Vec::new() } else { labels.to_vec() };
-    let mut head = TrainHead::new(class_names.len(), label_names.len(), bert.hidden(), t != ModelType::Label, options.seed, &device)?;
+    let shape = head::HeadShape {
+        classes: class_names.len(),
+        labels: label_names.len(),
+        hidden: bert.hidden(),
+        detect: t != ModelType::Label,
+        sentence_mean: options.sentence_mean,
+    };
+    let mut head = TrainHead::new(shape, options.seed, &device)?;
+    let positive_weight = match options.positive_weight_cap {
+        cap if cap > 0.0 => {
+            let w = head::positive_weights(golds.iter().map(|g| &g.present[..]), class_names.len(), cap);
+            Some(Tensor::from_vec(w, class_names.len(), &device).map_err(ce)?)
+        }
+        _ => None,
+    };
+    let mut head_dropout = bert::Dropout::new(options.head_dropout, options.seed.wrapping_add(1));
     if let Some(from) = &base.head {
         head.start_from(from, &class_names, &label_names)?;
     }
@@ -327,8 +376,8 @@ pub(crate) fn fit(
             let (ids, mask) = inputs(&batch, &tokens, pad, &device)?;
             let targets = targets(&batch, &golds, class_names.len(), &device)?;
             let states = bert.forward(&ids, &mask, Some(&mut dropout)).map_err(ce)?;
-            let (detect, label) = head.forward(&states, &mask).map_err(ce)?;
-            let loss = head.loss(&detect, label.as_ref(), &targets).map_err(ce)?;
+            let (detect, label) = head.forward(&states, &mask, Some(&mut head_dropout)).map_err(ce)?;
+            let loss = head.loss(&detect, label.as_ref(), &targets, positive_weight.as_ref()).map_err(ce)?;
             let grads = loss.backward().map_err(ce)?;
             step += 1;
             let scale = adamw::schedule(step, warmup, steps);

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use candle_core::{Device, Tensor};
 
+use super::head::HeadShape;
 use super::*;
 use crate::encode::onnx::{read_proto, BertWeights};
 use crate::labeled::LabeledSegment;
@@ -73,7 +74,9 @@ fn every_parameter_gets_a_gradient() {
     let device = Device::Cpu;
     let weights = BertWeights::read(&shipped().join("model.onnx")).unwrap();
     let bert = Bert::new(&weights, &device).unwrap();
-    let head = TrainHead::new(2, 3, bert.hidden(), true, 1, &device).unwrap();
+    let shape = HeadShape { classes: 2, labels: 3, hidden: bert.hidden(), detect: true, sentence_mean: true };
+    let head = TrainHead::new(shape, 1, &device).unwrap();
+    let positive_weight = Tensor::new(&[2f32, 0.5], &device).unwrap();
     let ids = Tensor::new(&[[101u32, 2204, 2833, 2021, 4030, 2326, 102], [101, 1996, 15174, 102, 0, 0, 0]], &device).unwrap();
     let mask = Tensor::new(&[[1f32, 1., 1., 1., 1., 1., 1.], [1., 1., 1., 1., 0., 0., 0.]], &device).unwrap();
     let targets = Targets {
@@ -82,8 +85,8 @@ fn every_parameter_gets_a_gradient() {
         label_mask: Tensor::new(&[[1f32, 1.], [0., 1.]], &device).unwrap(),
     };
     let states = bert.forward(&ids, &mask, None).unwrap();
-    let (d, l) = head.forward(&states, &mask).unwrap();
-    let grads = head.loss(&d, l.as_ref(), &targets).unwrap().backward().unwrap();
+    let (d, l) = head.forward(&states, &mask, None).unwrap();
+    let grads = head.loss(&d, l.as_ref(), &targets, Some(&positive_weight)).unwrap().backward().unwrap();
     let names = bert.names.iter().cloned().chain((0..head.vars.len()).map(|i| format!("head.{i}")));
     for (var, name) in bert.vars.iter().chain(&head.vars).zip(names) {
         let g = grads.get(var.as_tensor()).unwrap_or_else(|| panic!("{name} has no gradient"));
@@ -97,8 +100,8 @@ fn every_parameter_gets_a_gradient() {
     let first = bert.layer_start(2);
     bert.freeze_before(first);
     let states = bert.forward(&ids, &mask, None).unwrap();
-    let (d, l) = head.forward(&states, &mask).unwrap();
-    let grads = head.loss(&d, l.as_ref(), &targets).unwrap().backward().unwrap();
+    let (d, l) = head.forward(&states, &mask, None).unwrap();
+    let grads = head.loss(&d, l.as_ref(), &targets, Some(&positive_weight)).unwrap().backward().unwrap();
     for (i, var) in bert.vars.iter().enumerate() {
         assert_eq!(grads.get(var.as_tensor()).is_some(), i >= first, "{}", bert.names[i]);
     }
@@ -274,4 +277,52 @@ fn continues_from_a_trained_model() {
 
     let err = crate::model::parts(dir.path()).err().unwrap();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+}
+
+#[test]
+fn the_candle_head_and_the_analysis_head_agree() {
+    // Random token states, the second sentence padded: the head trained in candle and the
+    // one analysis runs on tract's states must give the same probabilities, with and without
+    // the sentence mean.
+    let device = Device::Cpu;
+    let (h, t) = (8, 5);
+    let mut rng = SplitMix64::new(11);
+    let states: Vec<f32> = (0..2 * t * h).map(|_| rng.normal()).collect();
+    let mask = Tensor::new(&[[1f32, 1., 1., 1., 1.], [1., 1., 1., 0., 0.]], &device).unwrap();
+    let lengths = [5, 3];
+    for sentence_mean in [false, true] {
+        let shape = HeadShape { classes: 3, labels: 2, hidden: h, detect: true, sentence_mean };
+        // Weights far from zero, so that the logits differ from class to class.
+        let head = TrainHead::new(shape, 5, &device).unwrap();
+        for var in &head.vars {
+            let scaled = (var.as_tensor() * 40.0).unwrap();
+            var.set(&scaled).unwrap();
+        }
+        let x = Tensor::from_vec(states.clone(), (2, t, h), &device).unwrap();
+        let (detect, labels) = head.forward(&x, &mask, None).unwrap();
+        let detect: Vec<Vec<f32>> = detect.to_vec2().unwrap();
+        let labels: Vec<Vec<Vec<f32>>> = labels.unwrap().to_vec3().unwrap();
+        let params = head.params(vec!["a".into(), "b".into(), "c".into()], vec!["POS".into(), "NEG".into()]).unwrap();
+        let analysis = AttentionHead::new(ModelType::Absa, params).unwrap();
+        for (row, &n) in lengths.iter().enumerate() {
+            let scores = analysis.scores(&states[row * t * h..(row * t + n) * h]);
+            for (c, (present, probs)) in scores.iter().enumerate() {
+                let want = 1.0 / (1.0 + (-detect[row][c]).exp());
+                assert!((present - want).abs() < 1e-4, "mean {sentence_mean}, row {row}, class {c}: {present} vs {want}");
+                let (a, b) = (labels[row][c][0], labels[row][c][1]);
+                let want = 1.0 / (1.0 + (b - a).exp());
+                assert!((probs[0] - want).abs() < 1e-4, "mean {sentence_mean}, row {row}, class {c}: {} vs {want}", probs[0]);
+            }
+        }
+    }
+}
+
+#[test]
+fn rare_classes_weigh_their_present_examples_up_to_the_cap() {
+    let rows: Vec<Vec<f32>> = vec![vec![1.0, 1.0, 0.0], vec![0.0, 1.0, 0.0], vec![0.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]];
+    let w = head::positive_weights(rows.iter().map(|r| &r[..]), 3, 4.0);
+    // 1 of 4 present: 3; 3 of 4: 1/3; never present: the cap.
+    assert_eq!(w, vec![3.0, 1.0 / 3.0, 4.0]);
+    let w = head::positive_weights(rows.iter().map(|r| &r[..]), 3, 2.0);
+    assert_eq!(w, vec![2.0, 1.0 / 3.0, 2.0]);
 }
