@@ -88,11 +88,12 @@ fn parse(_ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn Infere
         Some(other) => bail!("OpinioDense activation {:?} is not gelu", String::from_utf8_lossy(other)),
     };
     let input_ranges = attr(node, "input_ranges").map(|a| a.floats.clone()).unwrap_or_default();
+    let two_pass = attr(node, "two_pass").is_some();
     ensure!(
         input_ranges.iter().all(|r| *r >= 0.0 && r.is_finite()),
         "OpinioDense input ranges must be finite and not negative"
     );
-    Ok((expand(Dense { kernel, gelu, input_ranges }), vec![]))
+    Ok((expand(Dense { kernel, gelu, input_ranges, two_pass }), vec![]))
 }
 
 /// SmoothQuant's factors (α = 0.5) for weights `w` (`[k, n]`) whose input channels reach
@@ -119,6 +120,8 @@ struct Dense {
     gelu: bool,
     /// Per input channel, about how large it gets (see [`smoothing`]); empty for none.
     input_ranges: Vec<f32>,
+    /// Whether the weights are quantised in two passes ([`Kernel::pack_two_pass`]).
+    two_pass: bool,
 }
 
 impl Expansion for Dense {
@@ -172,8 +175,14 @@ impl Expansion for Dense {
             self.input_ranges.len()
         );
         let w = w.try_as_plain_ram()?.as_slice::<f32>()?;
-        let weights = self.kernel.pack_smoothed(w, k, n, bias, &smoothing(w, n, &self.input_ranges));
-        model.wire_node(prefix, QuantizedDense { weights: Arc::new(weights), gelu: self.gelu }, &inputs[..1])
+        let smooth = smoothing(w, n, &self.input_ranges);
+        let weights = if self.two_pass {
+            self.kernel.pack_two_pass(w, k, n, bias, &smooth)
+        } else {
+            self.kernel.pack_smoothed(w, k, n, bias, &smooth)
+        };
+        let op = QuantizedDense { weights: Arc::new(weights), gelu: self.gelu };
+        model.wire_node(prefix, op, &inputs[..1])
     }
 }
 
@@ -200,7 +209,8 @@ impl Op for QuantizedDense {
     fn info(&self) -> TractResult<Vec<String>> {
         let w = &self.weights;
         let gelu = if self.gelu { ", then gelu" } else { "" };
-        Ok(vec![format!("int8 {}x{}, {} path{gelu}", w.k(), w.n(), w.kernel().name())])
+        let passes = if w.two_pass() { ", weights in two passes" } else { "" };
+        Ok(vec![format!("int8 {}x{}, {} path{passes}{gelu}", w.k(), w.n(), w.kernel().name())])
     }
 
     op_as_typed_op!();
@@ -225,12 +235,10 @@ impl EvalOp for QuantizedDense {
         // SAFETY: every value is written by the product below before the tensor is read.
         let mut out = unsafe { Tensor::uninitialized::<f32>(&shape)? };
         let values = x.try_as_plain_ram()?.as_slice::<f32>()?;
-        SCRATCH.with(|scratch| {
-            let mut plain = out.try_as_plain_ram_mut()?;
-            let y = plain.as_slice_mut::<f32>()?;
-            self.weights.matmul(values, rows, &mut scratch.borrow_mut(), y, self.gelu);
-            TractResult::Ok(())
-        })?;
+        let mut plain = out.try_as_plain_ram_mut()?;
+        let y = plain.as_slice_mut::<f32>()?;
+        SCRATCH.with(|scratch| self.weights.matmul(values, rows, &mut scratch.borrow_mut(), y, self.gelu));
+        drop(plain);
         Ok(tvec!(out.into_tvalue()))
     }
 }

@@ -10,6 +10,11 @@
 //! `Mul` was. Left to tract, those five element-wise steps over the `[tokens, 1536]` output
 //! cost about as much as the int8 product itself.
 //!
+//! The first layer that reads a GELU's output (the first feed-forward block's output
+//! projection) is marked `two_pass`: its weights are quantised to about 16 bits
+//! ([`super::Kernel::pack_two_pass`]). That is where 8-bit weights lost the most tags (the
+//! measurements are in `docs/benchmarks.md`, "int8 accuracy").
+//!
 //! The nodes replaced are then removed (with whatever else nothing reads). Run after the
 //! attention fusion, which looks for the `Add`s this removes.
 
@@ -25,10 +30,16 @@ pub(crate) const OP_TYPE: &str = "OpinioDense";
 /// Replaces every dense layer of `graph` with an `OpinioDense` node whose weights will be
 /// packed for `kernel`; returns how many.
 pub(crate) fn quantize_dense(graph: &mut GraphProto, kernel: Kernel) -> usize {
-    let dense: Vec<(usize, NodeProto)> = {
+    let mut dense: Vec<(usize, NodeProto)> = {
         let g = Graph::new(graph);
         graph.node.iter().filter(|n| n.op_type == "MatMul").filter_map(|m| g.dense(m, kernel)).collect()
     };
+    dense.sort_by_key(|(at, _)| *at);
+    let gelu = |n: &NodeProto| n.attribute.iter().any(|a| a.name == "activation" && a.s == b"gelu");
+    let first_gelu = dense.iter().find(|(_, n)| gelu(n)).and_then(|(_, n)| n.output.first().cloned());
+    if let Some(after) = dense.iter_mut().find(|(_, n)| first_gelu.is_some() && n.input.first() == first_gelu.as_ref()) {
+        after.1.attribute.push(str_attr("two_pass", "1"));
+    }
     let count = dense.len();
     for (at, node) in dense {
         graph.node[at] = node;
@@ -148,6 +159,10 @@ mod tests {
         let smoothed =
             |n: &NodeProto| n.attribute.iter().any(|a| a.name == "input_ranges" && a.floats.len() == 384);
         assert_eq!(dense.iter().filter(|n| smoothed(n)).count(), 24);
+        // Only the first feed-forward output projection reads its input in two passes.
+        let two_pass: Vec<&&NodeProto> = dense.iter().filter(|n| n.attribute.iter().any(|a| a.name == "two_pass")).collect();
+        assert_eq!(two_pass.len(), 1);
+        assert!(two_pass[0].name.contains("layer.0/output/dense"), "{}", two_pass[0].name);
         // The replaced nodes are gone: a second pass finds nothing.
         assert_eq!(quantize_dense(graph, Kernel::Portable), 0);
     }

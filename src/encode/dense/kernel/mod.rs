@@ -64,6 +64,9 @@ pub struct PackedWeights {
     /// the weights' smoothing); empty when not smoothed.
     channels: Vec<f32>,
     data: Packed,
+    /// What quantising left out of the weights, quantised again on a finer scale
+    /// ([`Kernel::pack_two_pass`]); its product is added to this one's.
+    rest: Option<Box<PackedWeights>>,
 }
 
 #[derive(Clone, Debug)]
@@ -80,6 +83,8 @@ pub struct QuantizedRows {
     scales: Vec<f32>,
     /// Per row: the integer that stands for 0.0.
     zeros: Vec<i32>,
+    /// The second product of weights packed in two passes, `[rows, n]`, kept for reuse.
+    rest: Vec<f32>,
     /// u8 values (VNNI, portable), `[rows, stride]`.
     bytes: Vec<u8>,
     /// The same values as i16 (AVX2), `[rows, stride]`.
@@ -165,35 +170,8 @@ impl Kernel {
         assert_eq!(w.len(), k * n, "weights are [k, n]");
         assert!(bias.is_empty() || bias.len() == n, "bias has one value per column");
         assert!(smooth.is_empty() || (smooth.len() == k && smooth.iter().all(|s| *s > 0.0 && s.is_finite())));
-        let smoothed: Vec<f32>;
-        let w = if smooth.is_empty() {
-            w
-        } else {
-            smoothed =
-                w.chunks_exact(n).zip(smooth).flat_map(|(row, s)| row.iter().map(move |v| v * s)).collect();
-            &smoothed[..]
-        };
         let channels: Vec<f32> = smooth.iter().map(|s| 1.0 / s).collect();
-        let mut scales = vec![0f32; n];
-        for row in w.chunks_exact(n) {
-            for (s, &x) in scales.iter_mut().zip(row) {
-                *s = s.max(x.abs());
-            }
-        }
-        for s in &mut scales {
-            *s = if *s > 0.0 { *s / 127.0 } else { 1.0 };
-        }
-        // Quantised once, `[k][n]` like `w`; packing then only moves bytes.
-        let inv: Vec<f32> = scales.iter().map(|s| 1.0 / s).collect();
-        let mut quantised = vec![0i8; k * n];
-        let mut sums = vec![0i32; n];
-        for (row, dst) in w.chunks_exact(n).zip(quantised.chunks_exact_mut(n)) {
-            for (((d, &x), &i), sum) in dst.iter_mut().zip(row).zip(&inv).zip(sums.iter_mut()) {
-                let v = quantize::round(x * i).clamp(-127.0, 127.0) as i8;
-                *d = v;
-                *sum += v as i32;
-            }
-        }
+        let (scales, sums, quantised) = quantize_columns(&scaled(w, n, smooth), k, n);
         let q = |kk: usize, c: usize| quantised[kk * n + c];
         let data = match self {
             Kernel::Avx512Vnni => Packed::I8(panels(k, n, VNNI_PANEL, 4, q)),
@@ -203,7 +181,22 @@ impl Kernel {
             ),
         };
         let bias = if bias.is_empty() { vec![0.0; n] } else { bias.to_vec() };
-        PackedWeights { kernel: self, k, n, scales, sums, bias, channels, data }
+        PackedWeights { kernel: self, k, n, scales, sums, bias, channels, data, rest: None }
+    }
+
+    /// [`Kernel::pack_smoothed`] with the weights quantised in two passes: to 8 bits per
+    /// column, then what that left out (less than half a step each way) to 8 more bits on
+    /// a scale about 250 times finer, `W ≈ s₁q₁ + s₂q₂`. Every product then runs twice on
+    /// the same quantised input and the two are added: about 16-bit weights for twice the
+    /// work, for a layer whose weights 8 bits cannot carry.
+    pub fn pack_two_pass(self, w: &[f32], k: usize, n: usize, bias: &[f32], smooth: &[f32]) -> PackedWeights {
+        let mut first = self.pack_smoothed(w, k, n, bias, smooth);
+        let w = scaled(w, n, smooth);
+        let (_, _, quantised) = quantize_columns(&w, k, n);
+        let rest: Vec<f32> =
+            w.iter().zip(&quantised).enumerate().map(|(i, (&x, &q))| x - q as f32 * first.scales[i % n]).collect();
+        first.rest = Some(Box::new(self.pack(&rest, k, n, &[])));
+        first
     }
 
     /// Quantises `rows` rows of `k` f32 values per row (asymmetric, 0..=255 with a zero
@@ -221,6 +214,40 @@ impl Kernel {
             Kernel::Portable => k,
         }
     }
+}
+
+/// `w` (`[k, n]`) with row `j` multiplied by `smooth[j]` (a copy of `w` when `smooth` is
+/// empty).
+fn scaled(w: &[f32], n: usize, smooth: &[f32]) -> Vec<f32> {
+    if smooth.is_empty() {
+        return w.to_vec();
+    }
+    w.chunks_exact(n).zip(smooth).flat_map(|(row, s)| row.iter().map(move |v| v * s)).collect()
+}
+
+/// Quantises `w` (`[k, n]`) per column, symmetric in ±127: each column's scale, its sum of
+/// integers `Σₖ q`, and the integers, `[k][n]` like `w`.
+fn quantize_columns(w: &[f32], k: usize, n: usize) -> (Vec<f32>, Vec<i32>, Vec<i8>) {
+    let mut scales = vec![0f32; n];
+    for row in w.chunks_exact(n) {
+        for (s, &x) in scales.iter_mut().zip(row) {
+            *s = s.max(x.abs());
+        }
+    }
+    for s in &mut scales {
+        *s = if *s > 0.0 { *s / 127.0 } else { 1.0 };
+    }
+    let inv: Vec<f32> = scales.iter().map(|s| 1.0 / s).collect();
+    let mut quantised = vec![0i8; k * n];
+    let mut sums = vec![0i32; n];
+    for (row, dst) in w.chunks_exact(n).zip(quantised.chunks_exact_mut(n)) {
+        for (((d, &x), &i), sum) in dst.iter_mut().zip(row).zip(&inv).zip(sums.iter_mut()) {
+            let v = quantize::round(x * i).clamp(-127.0, 127.0) as i8;
+            *d = v;
+            *sum += v as i32;
+        }
+    }
+    (scales, sums, quantised)
 }
 
 /// Lays `q(k, column)` out in panels of `nr` columns, each `[k / group][nr][group]`, padded
@@ -273,11 +300,38 @@ impl PackedWeights {
         assert_eq!(x.len(), rows * self.k, "input is [rows, k]");
         let stride = self.kernel.row_stride(self.k);
         quantize::rows(self.kernel, x, &self.channels, (rows, self.k, stride), scratch);
-        self.matmul_quantized(scratch, out, gelu);
+        let mut second = std::mem::take(&mut scratch.rest);
+        self.products(scratch, out, &mut second, gelu);
+        scratch.rest = second;
+    }
+
+    /// Whether the weights were packed in two passes ([`Kernel::pack_two_pass`]).
+    pub fn two_pass(&self) -> bool {
+        self.rest.is_some()
     }
 
     /// The product for rows already quantised by [`Kernel::quantize_rows`] on this path.
     pub fn matmul_quantized(&self, a: &QuantizedRows, out: &mut [f32], gelu: bool) {
+        self.products(a, out, &mut Vec::new(), gelu);
+    }
+
+    /// The product, and the second one for weights packed in two passes (into `second`,
+    /// then added).
+    fn products(&self, a: &QuantizedRows, out: &mut [f32], second: &mut Vec<f32>, gelu: bool) {
+        let Some(rest) = &self.rest else {
+            return self.product(a, out, gelu);
+        };
+        second.resize(out.len(), 0.0);
+        self.product(a, out, false);
+        rest.product(a, second, false);
+        out.iter_mut().zip(second.iter()).for_each(|(y, r)| *y += r);
+        if gelu {
+            out.iter_mut().for_each(|v| *v = crate::encode::gelu::gelu(*v));
+        }
+    }
+
+    /// `a · W + bias`, then GELU when `gelu`.
+    fn product(&self, a: &QuantizedRows, out: &mut [f32], gelu: bool) {
         assert_eq!(out.len(), a.rows * self.n, "output is [rows, n]");
         let e = Epilogue { scales: &self.scales, sums: &self.sums, bias: &self.bias, n: self.n, gelu };
         let stride = self.kernel.row_stride(self.k);
