@@ -2,6 +2,8 @@
 //! opinio's int8 kernels (quantising the input rows included), on every SIMD path this CPU
 //! runs, at the shapes MiniLM multiplies: 32 texts × 32 tokens (1024 rows) and one text of
 //! 16 tokens, by 384→384 (attention projections), 384→1536 and 1536→384 (feed-forward).
+//! At 1536→384 also the weights packed in two passes (`int8x2-…`), as the first layer's
+//! feed-forward output runs.
 //!
 //! `cargo bench --bench dense`; the figures in the README's speed table say on which CPU.
 
@@ -99,6 +101,12 @@ fn bench_dense(c: &mut Criterion) {
             group.bench_function(BenchmarkId::new(format!("int8-{}", kernel.name()), &shape), |bench| {
                 bench.iter(|| packed.matmul(&x, rows, &mut scratch, &mut out, false))
             });
+            if k > n {
+                let packed = kernel.pack_two_pass(&w, k, n, &b, &[]);
+                group.bench_function(BenchmarkId::new(format!("int8x2-{}", kernel.name()), &shape), |bench| {
+                    bench.iter(|| packed.matmul(&x, rows, &mut scratch, &mut out, false))
+                });
+            }
         }
     }
     group.finish();

@@ -7,7 +7,8 @@
 #   scripts/cv-semeval14.sh N "FOLDS" [SEMEVAL_DIR] [OPINIO_BINARY] [TRAIN_OPTIONS...]
 #
 # e.g. `scripts/cv-semeval14.sh 3 "1 2 3" ../shared/data/semeval14 target/release/opinio --sentence-mean true`
-# FOLDS picks which folds run (all of "1 2 3" for a full cross-validation).
+# FOLDS picks which folds run (all of "1 2 3" for a full cross-validation). TRAIN_XML (an
+# environment variable) names another ACSA training file instead, e.g. MAMS-ACSA_train.xml.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 n="$1"
@@ -19,7 +20,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for k in $folds; do
   python3 "$root/scripts/acsa_to_jsonl.py" --fold "$k/$n" --seed 7 \
-    "$data/Restaurants_Train_v2.xml" "$work/train.jsonl" "$work/held.jsonl"
+    "${TRAIN_XML:-$data/Restaurants_Train_v2.xml}" "$work/train.jsonl" "$work/held.jsonl"
   start=$(date +%s)
   "$bin" train --type ABSA --name "semeval14-fold$k" \
     --train "$work/train.jsonl" --test "$work/held.jsonl" --out "$work/model" "$@" > "$work/meta$k.json" 2>/dev/null

@@ -98,14 +98,14 @@ enum Command {
         #[arg(long)]
         frozen_layers: Option<usize>,
         /// Whether each class's layers also read the sentence's mean token state (with
-        /// --train; true or false).
+        /// --train; true or false, default false).
         #[arg(long)]
         sentence_mean: Option<bool>,
         /// The most a class's present examples weigh in its detection loss, from its ratio of
-        /// absent to present sentences (with --train; 0 weighs all alike).
+        /// absent to present sentences (with --train; default 0: all alike; issue 18's reference uses 4).
         #[arg(long)]
         positive_weight_cap: Option<f32>,
-        /// Dropout on the heads' inputs while training (with --train; 0 to 0.5).
+        /// Dropout on the heads' inputs while training (with --train; 0 to 0.5, default 0).
         #[arg(long)]
         head_dropout: Option<f32>,
         /// The model folder to write.
