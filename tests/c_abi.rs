@@ -308,7 +308,7 @@ fn load_options_pick_the_precision_and_refuse_unknown_ones() {
         let status = unsafe { opinio_model_load_with(dir.as_ptr(), ptr, &mut handle) };
         (status, handle.cast_const())
     };
-    let request = cstring(r#"{"documents": [{"text": "The soup was cold. Our waiter was lovely."}], "split": true}"#);
+    let request = cstring(r#"{"documents": [{"text": "The soup was delicious. Our waiter was rude."}], "split": true}"#);
     let tags = |handle: *const OpinioModel| {
         let (status, out) = call(|out| unsafe { opinio_analyze(handle, request.as_ptr(), out) });
         assert_eq!(status, 0, "{}", last_error());

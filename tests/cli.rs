@@ -274,7 +274,9 @@ fn read_prints_what_a_document_holds_as_words_json() {
 #[test]
 fn analyze_takes_a_precision_and_names_a_bad_one() {
     let model = format!("{}/models/restaurants-zero-shot", env!("CARGO_MANIFEST_DIR"));
-    let input = r#"{"id": 1, "text": "The soup was cold. Our waiter was lovely."}"#;
+    // Clear-cut sentences: on a borderline one ("The soup was cold.", CON at 0.53 against
+    // NEG) rounding alone may flip the label, and this test is about the setting.
+    let input = r#"{"id": 1, "text": "The soup was delicious. Our waiter was rude."}"#;
     let tags = |out: &Output| -> Vec<Value> {
         let doc = &stdout_json(out)["documents"][0];
         doc["segments"].as_array().unwrap().iter().map(|s| json!([s["tags"][0]["class"], s["tags"][0]["label"]])).collect()
