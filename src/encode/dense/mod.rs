@@ -235,10 +235,12 @@ impl EvalOp for QuantizedDense {
         // SAFETY: every value is written by the product below before the tensor is read.
         let mut out = unsafe { Tensor::uninitialized::<f32>(&shape)? };
         let values = x.try_as_plain_ram()?.as_slice::<f32>()?;
-        let mut plain = out.try_as_plain_ram_mut()?;
-        let y = plain.as_slice_mut::<f32>()?;
-        SCRATCH.with(|scratch| self.weights.matmul(values, rows, &mut scratch.borrow_mut(), y, self.gelu));
-        drop(plain);
+        SCRATCH.with(|scratch| {
+            let mut plain = out.try_as_plain_ram_mut()?;
+            let y = plain.as_slice_mut::<f32>()?;
+            self.weights.matmul(values, rows, &mut scratch.borrow_mut(), y, self.gelu);
+            TractResult::Ok(())
+        })?;
         Ok(tvec!(out.into_tvalue()))
     }
 }

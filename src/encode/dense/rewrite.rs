@@ -37,7 +37,9 @@ pub(crate) fn quantize_dense(graph: &mut GraphProto, kernel: Kernel) -> usize {
     dense.sort_by_key(|(at, _)| *at);
     let gelu = |n: &NodeProto| n.attribute.iter().any(|a| a.name == "activation" && a.s == b"gelu");
     let first_gelu = dense.iter().find(|(_, n)| gelu(n)).and_then(|(_, n)| n.output.first().cloned());
-    if let Some(after) = dense.iter_mut().find(|(_, n)| first_gelu.is_some() && n.input.first() == first_gelu.as_ref()) {
+    if let Some(after) =
+        dense.iter_mut().find(|(_, n)| first_gelu.is_some() && n.input.first() == first_gelu.as_ref())
+    {
         after.1.attribute.push(str_attr("two_pass", "1"));
     }
     let count = dense.len();
@@ -159,8 +161,9 @@ mod tests {
         let smoothed =
             |n: &NodeProto| n.attribute.iter().any(|a| a.name == "input_ranges" && a.floats.len() == 384);
         assert_eq!(dense.iter().filter(|n| smoothed(n)).count(), 24);
-        // Only the first feed-forward output projection reads its input in two passes.
-        let two_pass: Vec<&&NodeProto> = dense.iter().filter(|n| n.attribute.iter().any(|a| a.name == "two_pass")).collect();
+        // Only the first feed-forward output projection keeps its weights in two passes.
+        let two_pass: Vec<&&NodeProto> =
+            dense.iter().filter(|n| n.attribute.iter().any(|a| a.name == "two_pass")).collect();
         assert_eq!(two_pass.len(), 1);
         assert!(two_pass[0].name.contains("layer.0/output/dense"), "{}", two_pass[0].name);
         // The replaced nodes are gone: a second pass finds nothing.
