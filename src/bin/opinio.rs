@@ -108,6 +108,10 @@ enum Command {
         /// Dropout on the heads' inputs while training (with --train; 0 to 0.5, default 0).
         #[arg(long)]
         head_dropout: Option<f32>,
+        /// Seeds shuffling, the held-out split and the heads' initial weights (with --train;
+        /// default 42): the same seed gives the same model.
+        #[arg(long)]
+        seed: Option<u64>,
         /// The model folder to write.
         #[arg(long)]
         out: PathBuf,
@@ -353,6 +357,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
             sentence_mean,
             positive_weight_cap,
             head_dropout,
+            seed,
             out: dir,
         } => {
             let model_type: ModelType = model_type.parse()?;
@@ -372,6 +377,7 @@ fn run(command: Command) -> Result<Option<Partial>, Error> {
                     sentence_mean: sentence_mean.unwrap_or(defaults.sentence_mean),
                     positive_weight_cap: positive_weight_cap.unwrap_or(defaults.positive_weight_cap),
                     head_dropout: head_dropout.unwrap_or(defaults.head_dropout),
+                    seed: seed.unwrap_or(defaults.seed),
                     limits: limits(),
                     ..defaults
                 }
