@@ -38,7 +38,6 @@ pub fn segment_uncertainty(model_type: ModelType, p: &Probabilities) -> f32 {
 /// label). This is what a correction session wants to find: documents to fix, not merely
 /// documents with one close call among many sure ones.
 pub fn wrong_probability(model_type: ModelType, p: &Probabilities) -> f32 {
-    let best = |row: &[f32]| row.iter().copied().fold(0.0f32, f32::max);
     let mut right = 1.0f32;
     match model_type {
         ModelType::Label => right *= p.labels.first().map_or(1.0, |row| best(row)),
@@ -79,10 +78,9 @@ impl Expected {
     /// or, for LABEL, the likeliest label; it is right with probability `p(class)` (times
     /// `p(label)` for ABSA and CLASSLABEL); the expected gold count is `Σ p(class)` (LABEL: 1).
     pub fn add(&mut self, model_type: ModelType, p: &Probabilities) {
-        let best = |row: &[f32]| row.iter().copied().fold(0.0f32, f32::max) as f64;
         match model_type {
             ModelType::Label => {
-                self.tp += p.labels.first().map_or(0.0, |row| best(row));
+                self.tp += p.labels.first().map_or(0.0, |row| best(row) as f64);
                 self.predicted += 1.0;
                 self.gold += 1.0;
             }
@@ -92,7 +90,7 @@ impl Expected {
                     if q > PRESENT {
                         let label = match model_type {
                             ModelType::Class => 1.0,
-                            _ => label_row(p, c).map_or(0.0, best),
+                            _ => label_row(p, c).map_or(0.0, |row| best(row) as f64),
                         };
                         self.tp += q as f64 * label;
                         self.predicted += 1.0;
@@ -117,6 +115,12 @@ impl Expected {
 /// The label row for class `c`: its own, or the shared one.
 pub(super) fn label_row(p: &Probabilities, c: usize) -> Option<&[f32]> {
     p.labels.get(c).or_else(|| if p.labels.len() == 1 { p.labels.first() } else { None }).map(Vec::as_slice)
+}
+
+/// The largest probability of a label row (0 for an empty one): the chance that its likeliest
+/// label is right.
+fn best(row: &[f32]) -> f32 {
+    row.iter().copied().fold(0.0f32, f32::max)
 }
 
 /// `H(p) / ln 2`, 0 at 0 and 1, 1 at 0.5; NaN-safe.

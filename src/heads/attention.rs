@@ -52,11 +52,17 @@ pub struct AttentionParams {
 impl AttentionParams {
     /// The width `F` of the detection and label layers' input.
     pub fn features(&self) -> usize {
-        if self.sentence_mean {
-            2 * self.dim
-        } else {
-            self.dim
-        }
+        feature_width(self.dim, self.sentence_mean)
+    }
+}
+
+/// The width of a head's detection and label layers' input: the attended vector (`dim`),
+/// and the sentence mean after it when `sentence_mean`.
+pub(crate) fn feature_width(dim: usize, sentence_mean: bool) -> usize {
+    if sentence_mean {
+        2 * dim
+    } else {
+        dim
     }
 }
 

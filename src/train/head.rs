@@ -21,11 +21,7 @@ use crate::Result;
 pub struct TrainHead {
     /// The variables, in the order above.
     pub vars: Vec<Var>,
-    classes: usize,
-    labels: usize,
-    hidden: usize,
-    detect: bool,
-    sentence_mean: bool,
+    shape: HeadShape,
 }
 
 /// The size of a head.
@@ -41,6 +37,13 @@ pub struct HeadShape {
     pub detect: bool,
     /// Whether the layers read the sentence mean after the attended vector.
     pub sentence_mean: bool,
+}
+
+impl HeadShape {
+    /// The width `F` of the detection and label layers' input.
+    fn features(&self) -> usize {
+        crate::heads::feature_width(self.hidden, self.sentence_mean)
+    }
 }
 
 /// Per class, the weight of its present examples in the detection loss: the ratio of its
@@ -72,8 +75,8 @@ impl TrainHead {
     /// `sentence_mean`, the detection and label layers read the class's attended vector
     /// followed by the sentence's mean token state.
     pub fn new(shape: HeadShape, seed: u64, device: &Device) -> Result<TrainHead> {
-        let HeadShape { classes, labels, hidden, detect, sentence_mean } = shape;
-        let features = if sentence_mean { 2 * hidden } else { hidden };
+        let HeadShape { classes, labels, hidden, .. } = shape;
+        let features = shape.features();
         let mut rng = SplitMix64::new(seed);
         let mut normal = |n: usize, std: f32| (0..n).map(|_| rng.normal() * std).collect::<Vec<f32>>();
         let std = 0.02;
@@ -87,15 +90,7 @@ impl TrainHead {
         .into_iter()
         .collect::<candle_core::Result<Vec<Var>>>()
         .map_err(ce)?;
-        Ok(TrainHead { vars, classes, labels, hidden, detect, sentence_mean })
-    }
-
-    fn features(&self) -> usize {
-        if self.sentence_mean {
-            2 * self.hidden
-        } else {
-            self.hidden
-        }
+        Ok(TrainHead { vars, shape })
     }
 
     /// Starts the classes and labels this head shares by name with the trained head `from`
@@ -106,23 +101,23 @@ impl TrainHead {
     /// A model fine-tuned on one data set then starts the next with what it knows of the
     /// classes both have: "food" attends to dishes before the first step.
     pub fn start_from(&mut self, from: &AttentionParams, classes: &[String], labels: &[String]) -> Result<()> {
-        let (h, f) = (self.hidden, self.features());
+        let (h, f) = (self.shape.hidden, self.shape.features());
         if from.dim != h {
             return Err(crate::Error::invalid_argument(format!(
                 "the base's head is {}-dimensional, the encoder {h}",
                 from.dim
             )));
         }
-        let layers = from.sentence_mean == self.sentence_mean;
+        let layers = from.sentence_mean == self.shape.sentence_mean;
         let mut values: Vec<Vec<f32>> = (0..self.vars.len()).map(|i| self.values(i)).collect::<Result<_>>()?;
-        let (fl, l) = (from.labels.len(), self.labels);
+        let (fl, l) = (from.labels.len(), self.shape.labels);
         for (c, name) in classes.iter().enumerate() {
             let Some(fc) = from.classes.iter().position(|n| n == name) else { continue };
             values[0][c * h..(c + 1) * h].copy_from_slice(&from.query[fc * h..(fc + 1) * h]);
             if !layers {
                 continue;
             }
-            if from.detect && self.detect {
+            if from.detect && self.shape.detect {
                 values[1][c * f..(c + 1) * f].copy_from_slice(&from.detect_w[fc * f..(fc + 1) * f]);
                 values[2][c] = from.detect_b[fc];
             }
@@ -149,7 +144,7 @@ impl TrainHead {
     /// `[B, T, H]` and `mask [B, T]`; `dropout`, when training, on the layers' inputs.
     pub fn forward(&self, states: &Tensor, mask: &Tensor, dropout: Option<&mut Dropout>) -> candle_core::Result<(Tensor, Option<Tensor>)> {
         let (b, t, h) = states.dims3()?;
-        let c = self.classes;
+        let c = self.shape.classes;
         let scale = 1.0 / (h as f64).sqrt();
         // scores [B, C, T]: each class's query against every token, padding masked.
         let q = self.vars[0].as_tensor();
@@ -157,7 +152,7 @@ impl TrainHead {
         let bias = ((mask - 1.0)? * 10000.0)?.reshape((b, 1, t))?;
         let weights = softmax(&scores.broadcast_add(&bias)?.contiguous()?)?;
         let mut pooled = weights.matmul(states)?; // [B, C, H]
-        if self.sentence_mean {
+        if self.shape.sentence_mean {
             // [B, 1, T] · [B, T, H] / tokens → [B, 1, H], beside every class's vector.
             let tokens = mask.sum_keepdim(D::Minus1)?.reshape((b, 1, 1))?;
             let mean = mask.reshape((b, 1, t))?.matmul(states)?.broadcast_div(&tokens)?;
@@ -167,7 +162,7 @@ impl TrainHead {
             pooled = dropout.apply(&pooled)?;
         }
         let detect = pooled.broadcast_mul(self.vars[1].as_tensor())?.sum(D::Minus1)?.broadcast_add(self.vars[2].as_tensor())?;
-        let labels = if self.labels > 0 {
+        let labels = if self.shape.labels > 0 {
             // [C, B, F] · [C, F, L] → [C, B, L] → [B, C, L]
             let per_class = pooled.transpose(0, 1)?.contiguous()?;
             let w = self.vars[3].as_tensor().transpose(1, 2)?.contiguous()?;
@@ -183,7 +178,7 @@ impl TrainHead {
     /// `positive_weight [C]`, when given) plus mean cross-entropy of the known labels.
     pub fn loss(&self, detect: &Tensor, labels: Option<&Tensor>, targets: &Targets, positive_weight: Option<&Tensor>) -> candle_core::Result<Tensor> {
         let mut loss = Tensor::zeros((), DType::F32, detect.device())?;
-        if self.detect {
+        if self.shape.detect {
             // -log σ(x) = softplus(-x) = softplus(x) - x and -log(1 - σ(x)) = softplus(x),
             // with softplus(x) = log(1 + e^-|x|) + max(x, 0), stable for any x.
             let y = &targets.present;
@@ -217,11 +212,11 @@ impl TrainHead {
     /// The trained values, for saving and for analysis.
     pub fn params(&self, class_names: Vec<String>, label_names: Vec<String>) -> Result<AttentionParams> {
         Ok(AttentionParams {
-            dim: self.hidden,
+            dim: self.shape.hidden,
             classes: class_names,
             labels: label_names,
-            detect: self.detect,
-            sentence_mean: self.sentence_mean,
+            detect: self.shape.detect,
+            sentence_mean: self.shape.sentence_mean,
             query: self.values(0)?,
             detect_w: self.values(1)?,
             detect_b: self.values(2)?,

@@ -166,12 +166,33 @@ impl Kernel {
     /// channel's outliers into the weights, where the per-column scales absorb them
     /// (SmoothQuant, Xiao et al. 2023). `smooth` is empty (none) or `k` positive values.
     pub fn pack_smoothed(self, w: &[f32], k: usize, n: usize, bias: &[f32], smooth: &[f32]) -> PackedWeights {
+        self.pack_passes(w, k, n, bias, smooth, false)
+    }
+
+    /// [`Kernel::pack_smoothed`] with the weights quantised in two passes: to 8 bits per
+    /// column, then what that left out (less than half a step each way) to 8 more bits on
+    /// a scale about 250 times finer, `W ≈ s₁q₁ + s₂q₂`. Every product then runs twice on
+    /// the same quantised input and the two are added: about 16-bit weights for twice the
+    /// work, for a layer whose weights 8 bits cannot carry.
+    pub fn pack_two_pass(self, w: &[f32], k: usize, n: usize, bias: &[f32], smooth: &[f32]) -> PackedWeights {
+        self.pack_passes(w, k, n, bias, smooth, true)
+    }
+
+    /// [`Kernel::pack_smoothed`], and with `two_pass` what the quantisation left out packed
+    /// as well ([`Kernel::pack_two_pass`]).
+    fn pack_passes(self, w: &[f32], k: usize, n: usize, bias: &[f32], smooth: &[f32], two_pass: bool) -> PackedWeights {
         assert!(Kernel::available().contains(&self), "this CPU cannot run the {} path", self.name());
         assert_eq!(w.len(), k * n, "weights are [k, n]");
         assert!(bias.is_empty() || bias.len() == n, "bias has one value per column");
         assert!(smooth.is_empty() || (smooth.len() == k && smooth.iter().all(|s| *s > 0.0 && s.is_finite())));
         let channels: Vec<f32> = smooth.iter().map(|s| 1.0 / s).collect();
-        let (scales, sums, quantised) = quantize_columns(&scaled(w, n, smooth), k, n);
+        let w = scaled(w, n, smooth);
+        let (scales, sums, quantised) = quantize_columns(&w, k, n);
+        let rest = two_pass.then(|| {
+            let left: Vec<f32> =
+                w.iter().zip(&quantised).enumerate().map(|(i, (&x, &q))| x - q as f32 * scales[i % n]).collect();
+            Box::new(self.pack(&left, k, n, &[]))
+        });
         let q = |kk: usize, c: usize| quantised[kk * n + c];
         let data = match self {
             Kernel::Avx512Vnni => Packed::I8(panels(k, n, VNNI_PANEL, 4, q)),
@@ -181,22 +202,7 @@ impl Kernel {
             ),
         };
         let bias = if bias.is_empty() { vec![0.0; n] } else { bias.to_vec() };
-        PackedWeights { kernel: self, k, n, scales, sums, bias, channels, data, rest: None }
-    }
-
-    /// [`Kernel::pack_smoothed`] with the weights quantised in two passes: to 8 bits per
-    /// column, then what that left out (less than half a step each way) to 8 more bits on
-    /// a scale about 250 times finer, `W ≈ s₁q₁ + s₂q₂`. Every product then runs twice on
-    /// the same quantised input and the two are added: about 16-bit weights for twice the
-    /// work, for a layer whose weights 8 bits cannot carry.
-    pub fn pack_two_pass(self, w: &[f32], k: usize, n: usize, bias: &[f32], smooth: &[f32]) -> PackedWeights {
-        let mut first = self.pack_smoothed(w, k, n, bias, smooth);
-        let w = scaled(w, n, smooth);
-        let (_, _, quantised) = quantize_columns(&w, k, n);
-        let rest: Vec<f32> =
-            w.iter().zip(&quantised).enumerate().map(|(i, (&x, &q))| x - q as f32 * first.scales[i % n]).collect();
-        first.rest = Some(Box::new(self.pack(&rest, k, n, &[])));
-        first
+        PackedWeights { kernel: self, k, n, scales, sums, bias, channels, data, rest }
     }
 
     /// Quantises `rows` rows of `k` f32 values per row (asymmetric, 0..=255 with a zero
@@ -216,13 +222,12 @@ impl Kernel {
     }
 }
 
-/// `w` (`[k, n]`) with row `j` multiplied by `smooth[j]` (a copy of `w` when `smooth` is
-/// empty).
-fn scaled(w: &[f32], n: usize, smooth: &[f32]) -> Vec<f32> {
+/// `w` (`[k, n]`) with row `j` multiplied by `smooth[j]` (`w` itself when `smooth` is empty).
+fn scaled<'a>(w: &'a [f32], n: usize, smooth: &[f32]) -> std::borrow::Cow<'a, [f32]> {
     if smooth.is_empty() {
-        return w.to_vec();
+        return w.into();
     }
-    w.chunks_exact(n).zip(smooth).flat_map(|(row, s)| row.iter().map(move |v| v * s)).collect()
+    w.chunks_exact(n).zip(smooth).flat_map(|(row, s)| row.iter().map(move |v| v * s)).collect::<Vec<f32>>().into()
 }
 
 /// Quantises `w` (`[k, n]`) per column, symmetric in ±127: each column's scale, its sum of
