@@ -8,6 +8,7 @@
 //! `cargo bench --bench dense`; the figures in the README's speed table say on which CPU.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use opinio::encode::dense::fp32::PackedF32;
 use opinio::encode::dense::{Kernel, QuantizedRows};
 use opinio::rng::SplitMix64;
 use tract_onnx::pb::tensor_shape_proto::{dimension, Dimension};
@@ -94,6 +95,24 @@ fn bench_dense(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("fp32-tract", &shape), &input, |bench, input| {
             bench.iter(|| plan.run(tvec!(input.clone().into_tvalue())).expect("runs"))
         });
+        let mut out = vec![0f32; rows * n];
+        group.bench_function(BenchmarkId::new("fp32-gemm", &shape), |bench| {
+            bench.iter(|| unsafe {
+                for r in 0..rows {
+                    out[r * n..(r + 1) * n].copy_from_slice(&b);
+                }
+                gemm::gemm(
+                    rows, n, k, out.as_mut_ptr(), 1, n as isize, true, x.as_ptr(), 1, k as isize,
+                    w.as_ptr(), 1, n as isize, 1.0, 1.0, false, false, false, gemm::Parallelism::None,
+                )
+            })
+        });
+        if PackedF32::available() {
+            let packed = PackedF32::pack(&w, k, n, &b);
+            group.bench_function(BenchmarkId::new("fp32-avx512", &shape), |bench| {
+                bench.iter(|| packed.matmul(&x, rows, &mut out, false))
+            });
+        }
         for kernel in Kernel::available() {
             let packed = kernel.pack(&w, k, n, &b);
             let mut scratch = QuantizedRows::default();

@@ -20,7 +20,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::DimLike;
 
 use super::tokenize::TokenBatch;
-use super::dense::Kernel;
+use super::dense::DensePath;
 use super::Precision;
 use crate::{Error, ErrorKind, Result};
 
@@ -137,31 +137,29 @@ impl OnnxGraph {
     /// whose initialisers were replaced by fine-tuned weights); `path` names it in errors.
     ///
     /// BERT attention blocks are fused into one operator each first
-    /// (see the `attention` module); a graph without them is taken as it is. At
-    /// [`Precision::Int8`] each dense layer then becomes one int8 operator ([`super::dense`]).
+    /// (see the `attention` module); a graph without them is taken as it is. Each dense layer
+    /// then becomes one operator ([`super::dense`]): int8 at [`Precision::Int8`], the f32 tile
+    /// at [`Precision::Fp32`] where the CPU has AVX-512F (tract's products elsewhere).
     pub fn from_proto(
         proto: tract_onnx::pb::ModelProto,
         path: impl AsRef<Path>,
         precision: Precision,
     ) -> Result<OnnxGraph> {
-        let int8 = match precision {
-            Precision::Int8 => Some(Kernel::configured()?),
-            Precision::Fp32 => None,
-        };
-        OnnxGraph::from_proto_on(proto, path.as_ref(), int8)
+        OnnxGraph::from_proto_on(proto, path.as_ref(), DensePath::configured(precision)?)
     }
 
-    /// [`OnnxGraph::from_proto`] with the dense layers in int8 on the path `int8`, or f32
+    /// [`OnnxGraph::from_proto`] with the dense layers on `dense`, or tract's f32 products
     /// when it is `None`.
     pub(crate) fn from_proto_on(
         mut proto: tract_onnx::pb::ModelProto,
         path: &Path,
-        int8: Option<Kernel>,
+        dense: Option<DensePath>,
     ) -> Result<OnnxGraph> {
         if let Some(graph) = proto.graph.as_mut() {
             super::attention::fuse_attention(graph);
-            if let Some(kernel) = int8 {
-                if super::dense::quantize_dense(graph, kernel) == 0 {
+            let rewritten = dense.map_or(0, |dense| super::dense::rewrite_dense(graph, dense));
+            if let Some(DensePath::Int8(_)) = dense {
+                if rewritten == 0 {
                     return Err(Error::new(
                         ErrorKind::Unsupported,
                         "int8 precision needs dense layers (MatMul by a constant [in, out] weight), this graph has none",
@@ -278,6 +276,13 @@ impl Plan {
     /// The hidden size of the per-token output.
     pub fn hidden(&self) -> usize {
         self.hidden
+    }
+
+    /// How many of the plan's nodes run the operator called `name`, for tests of the
+    /// graph rewrites.
+    #[cfg(test)]
+    pub(crate) fn count_ops(&self, name: &str) -> usize {
+        self.plan.model().nodes().iter().filter(|n| n.op().name() == name).count()
     }
 
     /// Runs one padded batch; any batch size and sequence length, no re-planning.

@@ -1,4 +1,5 @@
-//! Finds the dense layers in an ONNX graph and replaces each with one `OpinioDense` node.
+//! Finds the dense layers in an ONNX graph and replaces each with one `OpinioDense` node,
+//! for the int8 kernels or the f32 tile ([`DensePath`]).
 //!
 //! A dense layer is `MatMul(x, W)` with `W` a rank-2 f32 initialiser (`[in, out]`, as
 //! exporters store BERT's projections), usually followed by `Add(·, b)` with a rank-1 f32
@@ -10,6 +11,8 @@
 //! `Mul` was. Left to tract, those five element-wise steps over the `[tokens, 1536]` output
 //! cost about as much as the int8 product itself.
 //!
+//! The rest concerns int8 alone: the input ranges of layers fed by a LayerNorm, and:
+//!
 //! The first layer that reads a GELU's output (the first feed-forward block's output
 //! projection) is marked `two_pass`: its weights are quantised to about 16 bits
 //! ([`super::Kernel::pack_two_pass`]). That is where 8-bit weights lost the most tags (the
@@ -20,7 +23,7 @@
 
 use tract_onnx::pb::{GraphProto, NodeProto, TensorProto};
 
-use super::Kernel;
+use super::DensePath;
 use crate::encode::graph::{floats_attr, is_f32, prune_dead, str_attr, Graph};
 use crate::encode::onnx::f32_values;
 
@@ -28,17 +31,19 @@ use crate::encode::onnx::f32_values;
 pub(crate) const OP_TYPE: &str = "OpinioDense";
 
 /// Replaces every dense layer of `graph` with an `OpinioDense` node whose weights will be
-/// packed for `kernel`; returns how many.
-pub(crate) fn quantize_dense(graph: &mut GraphProto, kernel: Kernel) -> usize {
+/// packed for `path`; returns how many.
+pub(crate) fn rewrite_dense(graph: &mut GraphProto, path: DensePath) -> usize {
     let mut dense: Vec<(usize, NodeProto)> = {
         let g = Graph::new(graph);
-        graph.node.iter().filter(|n| n.op_type == "MatMul").filter_map(|m| g.dense(m, kernel)).collect()
+        graph.node.iter().filter(|n| n.op_type == "MatMul").filter_map(|m| g.dense(m, path)).collect()
     };
     dense.sort_by_key(|(at, _)| *at);
     let gelu = |n: &NodeProto| n.attribute.iter().any(|a| a.name == "activation" && a.s == b"gelu");
     let first_gelu = dense.iter().find(|(_, n)| gelu(n)).and_then(|(_, n)| n.output.first().cloned());
-    if let Some(after) =
-        dense.iter_mut().find(|(_, n)| first_gelu.is_some() && n.input.first() == first_gelu.as_ref())
+    let int8 = matches!(path, DensePath::Int8(_));
+    if let Some(after) = dense
+        .iter_mut()
+        .find(|(_, n)| int8 && first_gelu.is_some() && n.input.first() == first_gelu.as_ref())
     {
         after.1.attribute.push(str_attr("two_pass", "1"));
     }
@@ -52,7 +57,7 @@ pub(crate) fn quantize_dense(graph: &mut GraphProto, kernel: Kernel) -> usize {
 
 impl<'a> Graph<'a> {
     /// The dense node for `matmul` and the index of the node it replaces.
-    fn dense(&self, matmul: &NodeProto, kernel: Kernel) -> Option<(usize, NodeProto)> {
+    fn dense(&self, matmul: &NodeProto, path: DensePath) -> Option<(usize, NodeProto)> {
         let [x, w] = matmul.input.as_slice() else { return None };
         let weights = self.initializers.get(w.as_str()).filter(|t| is_f32(t, 2))?;
         if self.initializers.contains_key(x.as_str()) {
@@ -61,9 +66,12 @@ impl<'a> Graph<'a> {
         let out = matmul.output.first()?;
         // A product nothing reads (left by an earlier rewrite) is not worth a node.
         self.readers.get(out.as_str())?;
-        let ranges = self.input_ranges(x, weights);
+        let (ranges, suffix) = match path {
+            DensePath::Int8(_) => (self.input_ranges(x, weights), "int8"),
+            DensePath::Fp32Tile => (None, "fp32"),
+        };
         let node = |inputs: Vec<String>, output: &[String], gelu: bool| {
-            let mut attribute = vec![str_attr("kernel", kernel.name())];
+            let mut attribute = vec![str_attr("kernel", path.name())];
             if gelu {
                 attribute.push(str_attr("activation", "gelu"));
             }
@@ -73,7 +81,7 @@ impl<'a> Graph<'a> {
             NodeProto {
                 input: inputs,
                 output: output.to_vec(),
-                name: format!("{}.int8", matmul.name),
+                name: format!("{}.{suffix}", matmul.name),
                 op_type: OP_TYPE.into(),
                 domain: "ai.opinio".into(),
                 attribute,
@@ -144,6 +152,7 @@ impl<'a> Graph<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encode::dense::Kernel;
 
     #[test]
     fn replaces_the_36_dense_layers_of_the_shipped_encoder() {
@@ -152,7 +161,7 @@ mod tests {
         let graph = proto.graph.as_mut().unwrap();
         crate::encode::attention::fuse_attention(graph);
         // 6 layers × (query, key, value, attention output, intermediate, output).
-        assert_eq!(quantize_dense(graph, Kernel::Portable), 36);
+        assert_eq!(rewrite_dense(graph, DensePath::Int8(Kernel::Portable)), 36);
         let dense: Vec<&NodeProto> = graph.node.iter().filter(|n| n.op_type == OP_TYPE).collect();
         assert!(dense.iter().all(|n| n.input.len() == 3), "every layer's bias is folded in");
         let gelu = |n: &NodeProto| n.attribute.iter().any(|a| a.name == "activation" && a.s == b"gelu");
@@ -167,6 +176,6 @@ mod tests {
         assert_eq!(two_pass.len(), 1);
         assert!(two_pass[0].name.contains("layer.0/output/dense"), "{}", two_pass[0].name);
         // The replaced nodes are gone: a second pass finds nothing.
-        assert_eq!(quantize_dense(graph, Kernel::Portable), 0);
+        assert_eq!(rewrite_dense(graph, DensePath::Int8(Kernel::Portable)), 0);
     }
 }
