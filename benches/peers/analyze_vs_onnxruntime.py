@@ -10,7 +10,9 @@ all alike:
 - ONNX Runtime int8: the same, on the file `quantize_dynamic(per_channel=True,
   weight_type=QInt8)` writes (made once before timing);
 - `opinio analyze --model models/restaurants` (whole process: model load, segmenting, encoder,
-  head, JSON out) at `--precision fp32` and `--precision int8`.
+  head, JSON out) at `--precision fp32` and `--precision int8`;
+- on a CPU with AVX-512F, also `opinio fp32` with `OPINIO_FP32_KERNEL=tract` (tract's f32
+  products instead of opinio's tile), to show what the tile is worth.
 
 The bars (issue 17): opinio fp32 at most 0.8x ONNX Runtime fp32; opinio int8 at most 1.0x
 ONNX Runtime int8. Printed: best and median of each, and opinio/peer both best to best and as
@@ -62,7 +64,10 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         sessions = {"fp32": session(2), "int8": session(2, quantized_encoder(os.path.join(tmp, "model.int8.onnx")))}
         path = write_jsonl(texts)
-        times = {k: [] for k in ("ort fp32", "ort int8", "opinio fp32", "opinio int8")}
+        contenders = {"fp32": "fp32", "int8": "int8"}
+        if "avx512f" in cpu():
+            contenders["fp32 tract"] = "fp32"
+        times = {k: [] for k in ("ort fp32", "ort int8", *(f"opinio {c}" for c in contenders))}
         peak = {}
         try:
             for _ in range(RUNS):
@@ -70,18 +75,20 @@ def main():
                     start = time.perf_counter()
                     embed(sess, tok, texts, 32)
                     times[f"ort {precision}"].append(time.perf_counter() - start)
-                for precision in ("fp32", "int8"):
+                for contender, precision in contenders.items():
                     args = ["analyze", "--model", MODEL, "--precision", precision, path]
+                    tract = contender.endswith("tract")
+                    os.environ["OPINIO_FP32_KERNEL"] = "tract" if tract else ""
                     seconds, out, rss = run_opinio(args)
                     assert len(json.loads(out)["documents"]) == len(texts)
-                    times[f"opinio {precision}"].append(seconds)
-                    peak[precision] = max(peak.get(precision, 0), rss)
+                    times[f"opinio {contender}"].append(seconds)
+                    peak[contender] = max(peak.get(contender, 0), rss)
         finally:
             os.unlink(path)
     print(f"{len(texts)} sentences from {source}, model {os.path.basename(MODEL)}, {RUNS} interleaved rounds")
     print(f"machine: {cpu()}")
     for name, runs in times.items():
-        print(f"{name:12s} best {min(runs):6.2f} s  median {statistics.median(runs):6.2f} s  "
+        print(f"{name:17s} best {min(runs):6.2f} s  median {statistics.median(runs):6.2f} s  "
               f"{len(texts) / min(runs):6.0f} sentences/s (best)")
     for precision, bar in (("fp32", 0.8), ("int8", 1.0)):
         ours, theirs = times[f"opinio {precision}"], times[f"ort {precision}"]
@@ -89,6 +96,11 @@ def main():
         print(f"opinio/onnxruntime {precision}: {min(ours) / min(theirs):.2f}x best to best, "
               f"{statistics.median(pairs):.2f}x median of rounds (bar: <= {bar}x); "
               f"opinio peak RSS {peak[precision]:.0f} MB")
+    if "fp32 tract" in peak:
+        ours, tract = times["opinio fp32"], times["opinio fp32 tract"]
+        pairs = [o / t for o, t in zip(ours, tract)]
+        print(f"opinio fp32, tile/tract: {min(ours) / min(tract):.2f}x best to best, "
+              f"{statistics.median(pairs):.2f}x median of rounds")
 
 
 if __name__ == "__main__":
