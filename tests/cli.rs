@@ -11,8 +11,13 @@ fn opinio(args: &[&str]) -> Output {
 }
 
 fn opinio_stdin(args: &[&str], input: &str) -> Output {
+    opinio_stdin_env(args, input, &[])
+}
+
+fn opinio_stdin_env(args: &[&str], input: &str, vars: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_opinio"))
         .args(args)
+        .envs(vars.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -290,4 +295,33 @@ fn analyze_takes_a_precision_and_names_a_bad_one() {
     let lines = stderr_lines(&bad);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("\"int4\"") && lines[0].contains("fp32 or int8"), "{lines:?}");
+}
+
+/// The fp32 products on opinio's tile (where the CPU has AVX-512F) and on tract's give the
+/// same tags and confidences up to rounding; a path the variable names wrongly stops the command
+/// with one line that names the variable.
+#[test]
+fn fp32_paths_agree_and_a_bad_path_name_is_refused() {
+    let model = format!("{}/models/restaurants", env!("CARGO_MANIFEST_DIR"));
+    let input = r#"{"id": 1, "text": "The soup was delicious. Our waiter was rude but the prices were fair."}"#;
+    let args = ["analyze", "--model", &model, "--split", "--precision", "fp32", "-"];
+    let run = |path: &str| opinio_stdin_env(&args, input, &[("OPINIO_FP32_KERNEL", path)]);
+    let (fastest, tract) = (run(""), run("tract"));
+    assert!(fastest.status.success() && tract.status.success(), "{}", String::from_utf8_lossy(&fastest.stderr));
+    let tags = |out: &Output| -> Vec<(Value, Value, f64)> {
+        let doc = &stdout_json(out)["documents"][0];
+        let segments = doc["segments"].as_array().unwrap().iter();
+        let tags = segments.flat_map(|s| s["tags"].as_array().unwrap().clone());
+        tags.map(|t| (t["class"].clone(), t["label"].clone(), t["confidence"].as_f64().unwrap())).collect()
+    };
+    let (a, b) = (tags(&fastest), tags(&tract));
+    assert!(!a.is_empty() && a.len() == b.len(), "{a:?} vs {b:?}");
+    for (x, y) in a.iter().zip(&b) {
+        assert!(x.0 == y.0 && x.1 == y.1 && (x.2 - y.2).abs() < 1e-3, "{x:?} vs {y:?}");
+    }
+    let bad = opinio_stdin_env(&args, input, &[("OPINIO_FP32_KERNEL", "avx1024")]);
+    assert_eq!(bad.status.code(), Some(1));
+    let lines = stderr_lines(&bad);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("OPINIO_FP32_KERNEL=\"avx1024\"") && lines[0].contains("tract"), "{lines:?}");
 }
