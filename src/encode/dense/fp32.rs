@@ -1,17 +1,19 @@
 //! f32 dense products `x · W + b` (then GELU) with the weights packed once, at load, for an
 //! AVX-512 register tile: the encoder's fp32 path on CPUs that have AVX-512F.
 //!
-//! Why not tract's product: tract's AVX-512 f32 kernels keep 12 accumulators (64 × 3) and pack
-//! the activations on every call; on a Zen 4 core they reach about two thirds of the FMA
-//! units' peak at the encoder's shapes, where ONNX Runtime's reaches about 85%. This tile keeps
-//! 24 accumulators (12 rows × 32 columns, two vectors), reads the activations where they lie
-//! (one broadcast per row and step), and reads weights laid out so that each step is two
-//! aligned loads. `cargo bench --bench dense` compares it with tract and the `gemm` crate.
+//! Why not tract's product: tract's AVX-512 f32 kernel keeps 12 accumulators (64 × 3) and
+//! packs the activations on every call. On a lone product at the encoder's shapes it reached
+//! 52–76% of a Zen 4 core's measured FMA peak, this tile 88–94% (ONNX Runtime's MLAS 84–91%);
+//! inside the whole encoder the gap is smaller (docs/benchmarks.md). The tile keeps 24
+//! accumulators (12 rows × 32 columns, two vectors), reads the activations where they lie
+//! (one broadcast per row and step) and the weights laid out so that each step is two
+//! contiguous loads. `cargo bench --bench dense` compares it with tract and the `gemm` crate.
 //!
-//! Cache blocking: [`MC`] rows at a time share the L2 cache with one [`KC`]-deep slab of a
-//! 32-column weight panel (16 KiB, in L1); partial sums go through the output between slabs.
-//! Sums run in a different order than tract's, so outputs differ from tract's in the last
-//! bits, as any two f32 products do.
+//! Cache blocking: [`MC`] rows at a time (their activations in L2) meet each 32-column panel
+//! of weights in turn, so each panel, read once from memory, serves the block's eight tiles
+//! from L2. Layers deeper than [`KC`] are cut into slabs whose partial sums go through the
+//! output. Sums run in a different order than tract's, so outputs differ from tract's in the
+//! last bits, as any two f32 products do.
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
@@ -22,9 +24,8 @@ const NR: usize = 32;
 const MR: usize = 12;
 /// Steps of `k` per slab: MiniLM's and BERT-base's layers are one or two slabs deep.
 const KC: usize = 1536;
-/// Rows per block, a multiple of [`MR`]: a block's slab of activations (`MC · KC · 4`
-/// bytes, up to 576 KiB) stays in L2 while every panel of weights passes over it, and each
-/// panel's slab serves the block's eight tiles from L1 and L2.
+/// Rows per block, a multiple of [`MR`]: a block's activations (`MC · KC · 4` bytes, up to
+/// 576 KiB) stay in L2 while every panel of weights passes over them.
 const MC: usize = 96;
 
 /// A dense layer's weights, packed for the AVX-512 tile.
