@@ -49,7 +49,7 @@ pub enum Precision {
     #[default]
     Fp32,
     /// int8 weights (per output column) and activations (per row) in the dense layers,
-    /// i32 sums: whole analysis about 2.5x faster on a CPU with AVX-512 VNNI, within 0.01 F1
+    /// i32 sums: whole analysis about 2x faster on a CPU with AVX-512 VNNI, within 0.01 F1
     /// (the README's table).
     Int8,
 }
