@@ -2,8 +2,8 @@
 //! (or tract's products on CPUs without AVX-512), or int8 through opinio's own kernels.
 //!
 //! [`rewrite`] replaces each `MatMul` by a constant `[in, out]` weight (and the bias `Add`
-//! after it, and a GELU after that) with one `OpinioDense` node; [`PackedDense`], the operator
-//! tract plans for it, holds the weights packed once at load for its [`DensePath`] and writes
+//! after it, and a GELU after that) with one `OpinioDense` node; `PackedDense`, the operator
+//! tract plans for it, holds the weights packed once at load for its `DensePath` and writes
 //! `x · W + b` (then GELU) in f32.
 //!
 //! At `fp32` the path is [`fp32::PackedF32`]'s register tile: tract's own f32 products keep
