@@ -11,10 +11,10 @@
 //! `Mul` was. Left to tract, those five element-wise steps over the `[tokens, 1536]` output
 //! cost about as much as the int8 product itself.
 //!
-//! The rest concerns int8 alone: the input ranges of layers fed by a LayerNorm, and:
-//!
-//! The first layer that reads a GELU's output (the first feed-forward block's output
-//! projection) is marked `two_pass`: its weights are quantised to about 16 bits
+//! Two attributes serve int8 alone, and the f32 tile's nodes go without them: the input
+//! ranges of layers fed by a LayerNorm ([`Graph::input_ranges`]), and `two_pass` on the
+//! first layer that reads a GELU's output (the first feed-forward block's output
+//! projection), whose weights are then quantised to about 16 bits
 //! ([`super::Kernel::pack_two_pass`]). That is where 8-bit weights lost the most tags (the
 //! measurements are in `docs/benchmarks.md`, "int8 accuracy").
 //!
