@@ -1,5 +1,5 @@
 //! GELU in its exact (erf) form, as BERT's graph has it, and its derivative: shared by the
-//! int8 dense layers (applied after the product, [`super::dense`]) and the trainer's ops.
+//! dense layers, int8 and f32 (applied after the product, [`super::dense`]), and the trainer's ops.
 //!
 //! `erf` is a branch-free polynomial (Abramowitz and Stegun 7.1.26: 1.5e-7, 5e-7 in f32,
 //! tested in the trainer's ops) that vectorises, where the C library's is a branchy scalar
@@ -25,6 +25,13 @@ fn normal(z: f32) -> (f32, f32) {
 #[inline(always)]
 pub(crate) fn gelu(z: f32) -> f32 {
     z * normal(z).0
+}
+
+/// [`gelu`] of every value of `y`, in place. Inlined so that the loop vectorises for the
+/// instruction set of the kernel that calls it.
+#[inline(always)]
+pub(crate) fn gelu_in_place(y: &mut [f32]) {
+    y.iter_mut().for_each(|v| *v = gelu(*v));
 }
 
 /// `gelu'(z) = Φ(z) + z φ(z)`.

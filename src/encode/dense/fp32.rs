@@ -135,9 +135,7 @@ impl PackedF32 {
                 }
                 if last && gelu {
                     // The block's rows, while they are in cache.
-                    for y in out[r0 * n..r1 * n].iter_mut() {
-                        *y = crate::encode::gelu::gelu(*y);
-                    }
+                    crate::encode::gelu::gelu_in_place(&mut out[r0 * n..r1 * n]);
                 }
             }
         }

@@ -331,7 +331,7 @@ impl PackedWeights {
         rest.product(a, second, false);
         out.iter_mut().zip(second.iter()).for_each(|(y, r)| *y += r);
         if gelu {
-            out.iter_mut().for_each(|v| *v = crate::encode::gelu::gelu(*v));
+            crate::encode::gelu::gelu_in_place(out);
         }
     }
 
@@ -400,7 +400,7 @@ impl Epilogue<'_> {
     #[inline(always)]
     pub fn activate(&self, y: &mut [f32]) {
         if self.gelu {
-            y.iter_mut().for_each(|v| *v = crate::encode::gelu::gelu(*v));
+            crate::encode::gelu::gelu_in_place(y);
         }
     }
 }
