@@ -86,7 +86,7 @@ fn picks_come_from_the_documents_likeliest_wrong() {
         .probabilities
         .expect("the zero-shot head gives probabilities")
         .iter()
-        .map(|p| correct::wrong_probability(model().meta().model_type, p))
+        .map(|p| correct::TagModel::of(model()).wrong_probability(p))
         .collect();
     let mut ranked: Vec<usize> = (0..refs.len()).collect();
     ranked.sort_by(|&a, &b| wrong[b].total_cmp(&wrong[a]).then(a.cmp(&b)));
@@ -179,4 +179,16 @@ fn cli_sample_and_evaluate() {
     assert_eq!(v["metrics"]["segments"], 3);
     assert_eq!(v["issues"].as_array().unwrap().len(), 4);
     assert_eq!(v["score"], v["metrics"]["micro"]["f1"]);
+}
+
+/// The shipped restaurants model learned from MAMS sentences that all carry a tag, so the
+/// sampler reads its presences given at least one class; a zero-shot model records no
+/// training data and is read as it is.
+#[test]
+fn a_model_trained_on_tagged_segments_only_is_read_given_some_class() {
+    let trained = Model::load(root().join("models/restaurants")).unwrap();
+    assert_eq!(trained.untagged_share(), Some(0.0));
+    assert!(correct::TagModel::of(&trained).at_least_one);
+    assert_eq!(model().untagged_share(), None);
+    assert!(!correct::TagModel::of(model()).at_least_one);
 }

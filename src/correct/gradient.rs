@@ -16,7 +16,7 @@
 //!
 //! The seed is fixed, so the same documents and model give the same pick.
 
-use super::uncertainty::{label_row, PRESENT};
+use super::uncertainty::{label_row, TagModel};
 use crate::encode::pool::dot;
 use crate::heads::Probabilities;
 use crate::rng::SplitMix64;
@@ -31,24 +31,25 @@ pub const MAX_SEGMENTS: usize = 4;
 const SEED: u64 = 0xBAD6E;
 
 /// The loss gradient with respect to the head's logits on one segment, the model's own tags
-/// taken as gold: `p(class) - [tagged]` per class, then per class `p(class) · (p(label) -
+/// taken as gold: `p(class) - [presumed]` per class ([`TagModel::presumed`]: the tagged
+/// classes, or the likeliest when there must be one), then per class `p(class) · (p(label) -
 /// [likeliest])` per label (LABEL: the one label row alone).
-pub fn residuals(model_type: ModelType, p: &Probabilities) -> Vec<f32> {
-    let tagged = |q: f32| if q > PRESENT { 1.0 } else { 0.0 };
+pub fn residuals(m: TagModel, p: &Probabilities) -> Vec<f32> {
     let label_residual = |row: &[f32], weight: f32, out: &mut Vec<f32>| {
         let best = row.iter().enumerate().fold(0, |b, (i, &x)| if x > row[b] { i } else { b });
         out.extend(row.iter().enumerate().map(|(i, &x)| weight * (x - if i == best { 1.0 } else { 0.0 })));
     };
     let mut r: Vec<f32> = Vec::new();
-    match model_type {
+    match m.model_type {
         ModelType::Label => {
             if let Some(row) = p.labels.first() {
                 label_residual(row, 1.0, &mut r);
             }
         }
         _ => {
-            r.extend(p.classes.iter().map(|&q| q - tagged(q)));
-            if model_type != ModelType::Class {
+            let presumed = m.presumed(p);
+            r.extend(p.classes.iter().zip(presumed).map(|(&q, on)| q - if on { 1.0 } else { 0.0 }));
+            if m.model_type != ModelType::Class {
                 for (c, &q) in p.classes.iter().enumerate() {
                     if let Some(row) = label_row(p, c) {
                         label_residual(row, q, &mut r);
@@ -164,13 +165,17 @@ mod tests {
     #[test]
     fn residuals_follow_the_models_own_tags() {
         let p = Probabilities { classes: vec![0.9, 0.2], labels: vec![vec![0.7, 0.3], vec![0.5, 0.5]] };
-        let r = residuals(ModelType::Absa, &p);
+        let r = residuals(TagModel { model_type: ModelType::Absa, at_least_one: false }, &p);
         let want = [-0.1, 0.2, 0.9 * -0.3, 0.9 * 0.3, 0.2 * -0.5, 0.2 * 0.5];
         assert_eq!(r.len(), want.len());
         assert!(r.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6), "{r:?}");
-        assert_eq!(residuals(ModelType::Class, &p).len(), 2);
+        assert_eq!(residuals(TagModel { model_type: ModelType::Class, at_least_one: false }, &p).len(), 2);
         let sure = Probabilities { classes: vec![], labels: vec![vec![1.0, 0.0]] };
-        assert!(residuals(ModelType::Label, &sure).iter().all(|&x| x == 0.0));
+        assert!(residuals(TagModel { model_type: ModelType::Label, at_least_one: false }, &sure).iter().all(|&x| x == 0.0));
+        // No class tagged, but there must be one: the likeliest is presumed.
+        let low = Probabilities { classes: vec![0.3, 0.2], labels: vec![] };
+        let given = TagModel { model_type: ModelType::Class, at_least_one: true };
+        assert_eq!(residuals(given, &low), [0.3 - 1.0, 0.2]);
     }
 
     #[test]

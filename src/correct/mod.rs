@@ -4,17 +4,19 @@
 //! correction should teach it, the seed's "Create a new correction session" done in-process:
 //!
 //! 1. Each document is segmented and every segment is tagged, keeping the head's
-//!    [`Probabilities`](crate::heads::Probabilities).
+//!    [`Probabilities`](crate::heads::Probabilities), read as a distribution over the
+//!    segment's tags by a [`TagModel`]: independent presences, or, when the model's training
+//!    segments all carried a tag, presences given at least one class.
 //! 2. Each segment gives the gradient its correction would cause at the head, the model's
 //!    own tags standing in for the gold ([`gradient`]): its [`residuals`] (probability minus
 //!    tag) times its embedding. A document's is the sum of its segments'.
 //! 3. The candidates are the `3 × size` documents likeliest to be tagged wrong somewhere
-//!    ([`wrong_probability`]), and the batch is picked among them by k-means++ seeding over
+//!    ([`TagModel::wrong_probability`]), and the batch is picked among them by k-means++ seeding over
 //!    those gradients ([`kmeans_pp`], BADGE; together, Cluster-Margin's recipe):
 //!    long gradients (unsure documents) and gradients pointing elsewhere (different
 //!    documents) first, so near-duplicates are not all picked — the same doubt corrected
 //!    twice teaches the model once — and documents the model is sure of wait. A document's
-//!    reported uncertainty is that of its most uncertain segment ([`segment_uncertainty`]:
+//!    reported uncertainty is that of its most uncertain segment ([`TagModel::uncertainty`]:
 //!    binary entropy of each class's presence, `1 - margin` of the label).
 //! 4. `predicted_score` is the score the model expects of its own tags on the picked
 //!    documents: the expected micro-F1 (joint for ABSA/CLASSLABEL) if its probabilities were
@@ -27,7 +29,7 @@ pub mod gradient;
 mod uncertainty;
 
 pub use gradient::{kmeans_pp, residuals, GradientEmbedding};
-pub use uncertainty::{segment_uncertainty, wrong_probability, Expected};
+pub use uncertainty::{Expected, TagModel};
 
 use serde::Serialize;
 
@@ -81,7 +83,7 @@ pub fn sample(model: &Model, mut documents: Vec<Document>, opts: &SampleOptions)
     if opts.size == 0 {
         return Err(Error::invalid_argument("sample size is 0, ask for at least one document"));
     }
-    let model_type = model.meta().model_type;
+    let reading = TagModel::of(model);
     let mut segments: Vec<Vec<Segment>> =
         documents.iter().map(|d| model.segmenter().segments(&d.text)).collect();
     // Every segment as (document, text), batched across document boundaries.
@@ -104,11 +106,11 @@ pub fn sample(model: &Model, mut documents: Vec<Document>, opts: &SampleOptions)
             )
         })?;
         for (k, (&(d, _), p)) in chunk.iter().zip(&probabilities).enumerate() {
-            scored[d].uncertainty = scored[d].uncertainty.max(segment_uncertainty(model_type, p));
-            scored[d].expected.add(model_type, p);
-            scored[d].right *= 1.0 - wrong_probability(model_type, p);
+            scored[d].uncertainty = scored[d].uncertainty.max(reading.uncertainty(p));
+            scored[d].expected.add(reading, p);
+            scored[d].right *= 1.0 - reading.wrong_probability(p);
             // Prediction embeddings are unit vectors already.
-            gradients[d].add(residuals(model_type, p), prediction.embeddings.row(k).to_vec());
+            gradients[d].add(residuals(reading, p), prediction.embeddings.row(k).to_vec());
         }
         tags.extend(prediction.tags);
     }

@@ -95,6 +95,12 @@ pub struct HeadSpec {
     /// A sentiment lexicon the head consults for ABSA labels: `vader` (English), or none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment_lexicon: Option<String>,
+    /// The share of the training segments that carried no tag, for a trained head; absent for
+    /// zero-shot heads and heads saved before it was recorded. At 0 the training data never
+    /// showed a segment without a tag, so a segment tagged with nothing is a mistake by the
+    /// data's own standard; correction sampling reads it so ([`crate::correct::TagModel`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub untagged_share: Option<f64>,
 }
 
 /// The kinds of head a model folder may hold.

@@ -72,6 +72,8 @@ pub(crate) struct TrainedAbout<'a> {
     pub base: &'a Path,
     /// How it was trained, completing "fine-tuned from BASE with ...".
     pub recipe: String,
+    /// The share of the segments it was fitted to that carried no tag.
+    pub untagged_share: f64,
 }
 
 /// The two kinds of head: zero-shot prototypes on pooled vectors, trained attention on
@@ -241,6 +243,7 @@ impl Model {
                 kind: HeadKind::Prototype,
                 weights: HEAD_FILE.to_string(),
                 sentiment_lexicon: lexicon_name,
+                untagged_share: None,
             },
             sha256: Default::default(),
         };
@@ -300,6 +303,7 @@ impl Model {
                 kind: HeadKind::Attention,
                 weights: HEAD_FILE.to_string(),
                 sentiment_lexicon: None,
+                untagged_share: Some(about.untagged_share),
             },
             sha256: Default::default(),
         };
@@ -377,6 +381,12 @@ impl Model {
     /// The seed's model metadata.
     pub fn meta(&self) -> &ModelMeta {
         &self.manifest.meta
+    }
+
+    /// The share of its training segments that carried no tag, when the model was trained
+    /// and recorded it; see [`HeadSpec::untagged_share`].
+    pub fn untagged_share(&self) -> Option<f64> {
+        self.manifest.head.untagged_share
     }
 
     /// The whole manifest.

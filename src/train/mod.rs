@@ -257,6 +257,7 @@ where
         language: options.language,
         base: &base,
         recipe: recipe(options),
+        untagged_share: untagged_share(&train_set),
     };
     let mut model = Model::trained(encoder, &about, head, fitted.encoder_weights)?;
     let metrics = crate::evaluate::evaluate(&model, &eval_set)?;
@@ -268,6 +269,12 @@ where
         eval_size: eval_set.segments.len(),
         train_seconds: fitted.seconds,
     })
+}
+
+/// The share of `set`'s segments without a tag (0 for an empty set).
+fn untagged_share(set: &LabeledSet) -> f64 {
+    let untagged = set.segments.iter().filter(|s| s.tags.is_empty()).count();
+    untagged as f64 / set.segments.len().max(1) as f64
 }
 
 /// How the model was trained, in words, for its metadata.

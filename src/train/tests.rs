@@ -164,6 +164,11 @@ fn trains_deterministically_and_round_trips_through_its_folder() {
     assert_eq!(tags_a, b.model.tag_texts(&texts).unwrap(), "same seed, same model");
     assert_eq!(a.metrics, b.metrics);
     assert!(a.model.meta().score.is_some() && a.model.meta().metrics.is_some());
+    // The share of untagged segments is that of the segments it was fitted to.
+    let fitted = crate::labeled::split(&examples, options.held_out, options.seed).unwrap().train;
+    let untagged = fitted.segments.iter().filter(|s| s.tags.is_empty()).count();
+    assert_eq!(a.model.untagged_share(), Some(untagged as f64 / 18.0));
+    assert!((super::untagged_share(&examples) - 2.0 / 24.0).abs() < 1e-12);
 
     let dir = tempfile::tempdir().unwrap();
     let mut model = a.model;
@@ -179,6 +184,7 @@ fn trains_deterministically_and_round_trips_through_its_folder() {
     assert_eq!(loaded.tag_texts(&texts).unwrap(), tags_a, "saved and loaded, same tags");
     assert_eq!(loaded.meta().score, model.meta().score);
     assert_eq!(loaded.meta().model_type, ModelType::Absa);
+    assert_eq!(loaded.untagged_share(), model.untagged_share());
 
     // A loaded model saved elsewhere carries its encoder file along; saved onto itself, the
     // file is kept, not emptied.
