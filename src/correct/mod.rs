@@ -22,7 +22,10 @@
 //!    documents: the expected micro-F1 (joint for ABSA/CLASSLABEL) if its probabilities were
 //!    calibrated, `2·E[tp] / (tags given + E[gold tags])` summed over the batch ([`Expected`]).
 //!    Low means much to correct. It is a self-estimate: a model that is confidently wrong
-//!    overestimates it, which is what the correction session is for.
+//!    overestimates it, which is what the correction session is for. Trained heads divide
+//!    their logits by temperatures fitted on held-out segments after training
+//!    ([`crate::heads::Temperatures`]) against part of that overconfidence; how far the
+//!    estimate stays off is measured in `tests/sampling_experiment.rs`.
 
 pub mod experiment;
 pub mod gradient;

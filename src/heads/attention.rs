@@ -66,11 +66,33 @@ pub(crate) fn feature_width(dim: usize, sentence_mean: bool) -> usize {
     }
 }
 
+/// Temperatures that divide a head's logits before the sigmoid and the softmax: above 1 a
+/// head that trained overconfident reports probabilities closer to how often it is right.
+/// Dividing a logit by a positive number keeps its sign and order, so tags never change;
+/// confidences and everything that reads probabilities (correction sampling, its
+/// `predicted_score`) do. Fitted after training on the segments it is evaluated on
+/// ([`crate::train`]: the held-out share, or the test set given), which must not be the
+/// segments it was trained on; 1 (none) for heads saved before.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Temperatures {
+    /// For each class's presence logit.
+    pub detect: f32,
+    /// For the label logits.
+    pub label: f32,
+}
+
+impl Default for Temperatures {
+    fn default() -> Temperatures {
+        Temperatures { detect: 1.0, label: 1.0 }
+    }
+}
+
 /// The trained head, ready to tag token states.
 #[derive(Clone, Debug)]
 pub struct AttentionHead {
     model_type: ModelType,
     params: AttentionParams,
+    temperatures: Temperatures,
 }
 
 impl AttentionHead {
@@ -94,7 +116,20 @@ impl AttentionHead {
         if c == 0 || h == 0 || (l == 0 && !params.detect) {
             return Err(Error::malformed(format!("attention head with {c} classes, {l} labels, dim {h}")));
         }
-        Ok(AttentionHead { model_type, params })
+        Ok(AttentionHead { model_type, params, temperatures: Temperatures::default() })
+    }
+
+    /// The head with its logits divided by `t` (each a finite number > 0).
+    pub fn with_temperatures(self, t: Temperatures) -> Result<AttentionHead> {
+        if !(t.detect.is_finite() && t.detect > 0.0 && t.label.is_finite() && t.label > 0.0) {
+            return Err(Error::malformed(format!("head temperatures {t:?} must be finite and above 0")));
+        }
+        Ok(AttentionHead { temperatures: t, ..self })
+    }
+
+    /// The temperatures its probabilities are computed at.
+    pub fn temperatures(&self) -> Temperatures {
+        self.temperatures
     }
 
     /// The kind of analysis the head was trained for.
@@ -113,8 +148,21 @@ impl AttentionHead {
     }
 
     /// Per class: the detection probability and the label probabilities of one text, given
-    /// its tokens' hidden states (`[tokens * dim]`, row-major, no padding).
+    /// its tokens' hidden states (`[tokens * dim]`, row-major, no padding), at the head's
+    /// [`Temperatures`].
     pub fn scores(&self, states: &[f32]) -> Vec<(f32, Vec<f32>)> {
+        let t = self.temperatures;
+        let detect = self.params.detect;
+        let has_labels = !self.params.labels.is_empty();
+        let scores = self.logits(states).into_iter().map(|(logit, labels)| {
+            let present = if detect { logistic(logit / t.detect) } else { 1.0 };
+            (present, if has_labels { softmax(&labels, t.label) } else { labels })
+        });
+        scores.collect()
+    }
+
+    /// Per class: the presence logit and the label logits of one text, before temperatures.
+    pub fn logits(&self, states: &[f32]) -> Vec<(f32, Vec<f32>)> {
         let p = &self.params;
         let (h, l, f) = (p.dim, p.labels.len(), p.features());
         let scale = 1.0 / (h as f32).sqrt();
@@ -138,11 +186,10 @@ impl AttentionHead {
                 pooled.iter_mut().zip(t.iter()).for_each(|(p, x)| *p += w * x);
             }
             let logit = dot(&features, &p.detect_w[c * f..(c + 1) * f]) + p.detect_b[c];
-            let present = if p.detect { logistic(logit) } else { 1.0 };
             let logits: Vec<f32> = (0..l)
                 .map(|j| dot(&features, &p.label_w[(c * l + j) * f..(c * l + j + 1) * f]) + p.label_b[c * l + j])
                 .collect();
-            out.push((present, if l > 0 { softmax(&logits, 1.0) } else { logits }));
+            out.push((logit, logits));
         }
         out
     }
@@ -181,13 +228,15 @@ impl AttentionHead {
         let p = &self.params;
         let (c, l, h, f) = (p.classes.len(), p.labels.len(), p.dim, p.features());
         let detect = [if p.detect { 1.0f32 } else { 0.0 }];
-        let tensors: [(&str, Vec<usize>, &[f32]); 6] = [
+        let temperatures = [self.temperatures.detect, self.temperatures.label];
+        let tensors: [(&str, Vec<usize>, &[f32]); 7] = [
             ("query", vec![c, h], &p.query),
             ("detect_w", vec![c, f], &p.detect_w),
             ("detect_b", vec![c], &p.detect_b),
             ("label_w", vec![c, l, f], &p.label_w),
             ("label_b", vec![c, l], &p.label_b),
             ("detect", vec![1], &detect),
+            ("temperatures", vec![2], &temperatures),
         ];
         write_f32_tensors(path, &tensors, "opinio-attention-head/1")
     }
@@ -195,7 +244,7 @@ impl AttentionHead {
     /// Reads a head saved by [`AttentionHead::save`]; names come from the manifest, and
     /// every tensor must have the shape they imply. Whether the head reads the sentence mean
     /// follows from the width of `detect_w` (`H` or `2H`), so heads saved before it existed
-    /// load as they were.
+    /// load as they were; so do heads saved without [`Temperatures`] (at 1).
     pub fn load(path: &Path, model_type: ModelType, classes: Vec<String>, labels: Vec<String>) -> Result<AttentionHead> {
         let mut t = NamedTensors::read(path)?;
         let (c, l) = (classes.len(), labels.len());
@@ -217,8 +266,14 @@ impl AttentionHead {
             classes,
             labels,
         };
+        let temperatures = match t.has("temperatures") {
+            // The shape is checked: two values.
+            true => t.take("temperatures", &[2]).map(|v| Temperatures { detect: v[0], label: v[1] })?,
+            false => Temperatures::default(),
+        };
         t.finish()?;
-        AttentionHead::new(model_type, params).map_err(|e| e.with_path(path))
+        let head = AttentionHead::new(model_type, params).and_then(|h| h.with_temperatures(temperatures));
+        head.map_err(|e| e.with_path(path))
     }
 }
 
@@ -285,5 +340,59 @@ mod tests {
         // A width that is neither H nor 2H is refused at construction.
         let odd = AttentionParams { detect_w: vec![0.0; 3], ..params };
         assert_eq!(AttentionHead::new(ModelType::Absa, odd).unwrap_err().kind(), ErrorKind::Malformed);
+    }
+
+    /// Temperatures soften the probabilities without changing a tag, survive a save, and
+    /// must be positive; a head saved without them loads at 1.
+    #[test]
+    fn temperatures_soften_confidences_keep_tags_and_round_trip() {
+        let params = AttentionParams {
+            dim: 2,
+            classes: vec!["food".into(), "service".into()],
+            labels: vec!["POS".into(), "NEG".into()],
+            detect: true,
+            sentence_mean: false,
+            query: vec![20.0, 0.0, 0.0, 20.0],
+            detect_w: vec![5.0, 0.0, 0.0, 5.0],
+            detect_b: vec![-2.0, -2.0],
+            label_w: vec![1.0, 0.0, -1.0, 0.0, 0.0, 1.0, 0.0, -1.0],
+            label_b: vec![0.0; 4],
+        };
+        let states = [1.0, -0.2, -0.2, 1.0];
+        let sharp = AttentionHead::new(ModelType::Absa, params).unwrap();
+        let t = Temperatures { detect: 2.0, label: 3.0 };
+        let soft = sharp.clone().with_temperatures(t).unwrap();
+        let (a, b) = (sharp.tag(&states), soft.tag(&states));
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!((&x.class, &x.label), (&y.class, &y.label));
+            assert!(y.confidence.unwrap() < x.confidence.unwrap(), "{x:?} vs {y:?}");
+        }
+        let (ps, pt) = (sharp.scores(&states), soft.scores(&states));
+        let logit = sharp.logits(&states)[0].0;
+        assert!((ps[0].0 - logistic(logit)).abs() < 1e-6 && (pt[0].0 - logistic(logit / 2.0)).abs() < 1e-6);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("head.safetensors");
+        let names = || (vec!["food".to_string(), "service".to_string()], vec!["POS".to_string(), "NEG".to_string()]);
+        soft.save(&path).unwrap();
+        let (classes, labels) = names();
+        assert_eq!(AttentionHead::load(&path, ModelType::Absa, classes, labels).unwrap().temperatures(), t);
+        // Saved without the tensor, as heads were before it: temperatures of 1.
+        let p = sharp.params();
+        let old: [(&str, Vec<usize>, &[f32]); 6] = [
+            ("query", vec![2, 2], &p.query),
+            ("detect_w", vec![2, 2], &p.detect_w),
+            ("detect_b", vec![2], &p.detect_b),
+            ("label_w", vec![2, 2, 2], &p.label_w),
+            ("label_b", vec![2, 2], &p.label_b),
+            ("detect", vec![1], &[1.0]),
+        ];
+        write_f32_tensors(&path, &old, "opinio-attention-head/1").unwrap();
+        let (classes, labels) = names();
+        assert_eq!(AttentionHead::load(&path, ModelType::Absa, classes, labels).unwrap().temperatures(), Temperatures::default());
+        for bad in [0.0, -1.0, f32::NAN, f32::INFINITY] {
+            let err = sharp.clone().with_temperatures(Temperatures { detect: bad, label: 1.0 }).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Malformed);
+        }
     }
 }

@@ -18,12 +18,12 @@
 mod attention;
 pub mod calibrate;
 pub mod lexicon;
-mod math;
+pub(crate) mod math;
 mod prototype;
 mod tensors;
 
 pub(crate) use attention::feature_width;
-pub use attention::{AttentionHead, AttentionParams, DETECTION_THRESHOLD};
+pub use attention::{AttentionHead, AttentionParams, Temperatures, DETECTION_THRESHOLD};
 pub use prototype::{sentiment_definitions, PrototypeHead, PrototypeParams};
 pub(crate) use tensors::{f16_to_f32, f32_to_f16, read_f32_tensors, write_f32_tensors, NamedTensors};
 

@@ -41,6 +41,12 @@ impl<'a> NamedTensors<'a> {
         Ok(NamedTensors { path, tensors: read_f32_tensors(path)? })
     }
 
+    /// Whether the file has a tensor `name` not yet taken (for tensors added after files
+    /// were first saved).
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.tensors.contains_key(name)
+    }
+
     /// Tensor `name`, whose shape must be `shape`.
     pub(crate) fn take(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
         let (got, values) = self.take_any(name)?;

@@ -36,6 +36,7 @@ pub mod bert;
 pub mod data;
 pub mod head;
 pub mod ops;
+mod temperature;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -219,6 +220,8 @@ pub struct Trained {
 
 /// Trains a `train.model_type` model on `train`, scores it on `test` (else on a held-out
 /// share of `train`, whole records at a time) through the same tract path analysis uses.
+/// The head's [`Temperatures`](crate::heads::Temperatures) are fitted on the same
+/// evaluation segments, so `test` should not repeat `train`.
 ///
 /// The model's classes and labels are `train`'s. `on_progress` is called after every step
 /// and may cancel: training then stops and an [`ErrorKind::Cancelled`] error is returned.
@@ -252,6 +255,10 @@ where
     crate::model::round_to_f16(&mut fitted.encoder_weights);
     let encoder = Arc::new(Encoder::load_patched(&parts.graph, fitted.encoder_weights.clone(), &EncoderOptions::default())?);
     let head = AttentionHead::new(options.model_type, fitted.head)?;
+    // Tags do not depend on the temperatures; the probabilities behind them do. Fitted on
+    // the evaluation segments, which the weights were not fitted to.
+    let temperatures = temperature::fit(&encoder, &head, &eval_set)?;
+    let head = head.with_temperatures(temperatures)?;
     let about = crate::model::TrainedAbout {
         name: &options.name,
         language: options.language,
