@@ -83,7 +83,7 @@ impl TagModel {
                 if self.at_least_one {
                     // No class tagged: the one outcome the condition rules out.
                     let tagged = p.classes.iter().any(|&q| q > PRESENT);
-                    right = if tagged { right / self.some_class(p) as f32 } else { 0.0 };
+                    right = if tagged { right / some_class(p) as f32 } else { 0.0 };
                 }
             }
         }
@@ -107,12 +107,12 @@ impl TagModel {
         }
         present
     }
+}
 
-    /// The probability of at least one class under independent presences,
-    /// `1 - Π (1 - p(class))`: what the condition divides by.
-    fn some_class(&self, p: &Probabilities) -> f64 {
-        1.0 - p.classes.iter().map(|&q| 1.0 - q as f64).product::<f64>()
-    }
+/// The probability of at least one class under independent presences,
+/// `1 - Π (1 - p(class))`: what the condition divides by.
+fn some_class(p: &Probabilities) -> f64 {
+    1.0 - p.classes.iter().map(|&q| 1.0 - q as f64).product::<f64>()
 }
 
 /// Expected counts behind a micro-F1, if the probabilities are calibrated.
@@ -153,7 +153,7 @@ impl Expected {
                     }
                 }
                 if m.at_least_one {
-                    let some = m.some_class(p);
+                    let some = some_class(p);
                     // Σ p / (1 - Π (1 - p)) is at least 1; it tends to 1 as every p tends to 0.
                     (tp, gold) = if some > 0.0 { (tp / some, (gold / some).max(1.0)) } else { (0.0, 1.0) };
                 }
