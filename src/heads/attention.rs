@@ -282,10 +282,9 @@ mod tests {
     use super::*;
     use crate::ErrorKind;
 
-    #[test]
-    fn head_attends_per_class_and_round_trips() {
-        // Two classes, two labels, dim 2: class 0's query picks token 0, class 1's token 1.
-        let params = AttentionParams {
+    /// Two classes, two labels, dim 2: class 0's query picks token 0, class 1's token 1.
+    fn two_classes() -> AttentionParams {
+        AttentionParams {
             dim: 2,
             classes: vec!["food".into(), "service".into()],
             labels: vec!["POS".into(), "NEG".into()],
@@ -297,7 +296,12 @@ mod tests {
             // label POS reads +1 on the class's axis, NEG reads -1.
             label_w: vec![1.0, 0.0, -1.0, 0.0, 0.0, 1.0, 0.0, -1.0],
             label_b: vec![0.0; 4],
-        };
+        }
+    }
+
+    #[test]
+    fn head_attends_per_class_and_round_trips() {
+        let params = two_classes();
         let head = AttentionHead::new(ModelType::Absa, params).unwrap();
         // Two tokens: one on the food axis, one on the service axis.
         let tags = head.tag(&[1.0, -0.2, -0.2, 1.0]);
@@ -346,18 +350,7 @@ mod tests {
     /// must be positive; a head saved without them loads at 1.
     #[test]
     fn temperatures_soften_confidences_keep_tags_and_round_trip() {
-        let params = AttentionParams {
-            dim: 2,
-            classes: vec!["food".into(), "service".into()],
-            labels: vec!["POS".into(), "NEG".into()],
-            detect: true,
-            sentence_mean: false,
-            query: vec![20.0, 0.0, 0.0, 20.0],
-            detect_w: vec![5.0, 0.0, 0.0, 5.0],
-            detect_b: vec![-2.0, -2.0],
-            label_w: vec![1.0, 0.0, -1.0, 0.0, 0.0, 1.0, 0.0, -1.0],
-            label_b: vec![0.0; 4],
-        };
+        let params = two_classes();
         let states = [1.0, -0.2, -0.2, 1.0];
         let sharp = AttentionHead::new(ModelType::Absa, params).unwrap();
         let t = Temperatures { detect: 2.0, label: 3.0 };
