@@ -16,7 +16,8 @@
 //! temperatures), joint micro-F1 on the held-out fifth, seeds 1/2/3: +200 random
 //! 0.520/0.540/0.527 (mean 0.529), +200 sampled 0.540/0.548/0.546 (0.545); the first model
 //! wrong on 90.5% of the sampled and 64.8% of the random (1.40x); predicted score off by
-//! 0.074. Seeds 4/5/6, not seen before: wrong on 89.7% against 60.8% (1.47x); joint F1 0.538 / 0.565 / 0.525 against 0.538 / 0.525 / 0.549 (a tie and a loss). Every earlier run: docs/training.md.
+//! 0.074. Seeds 4-9, run after: 1.47x and 1.50x, sampling better on three of six (a tie,
+//! two losses). Every run: docs/training.md.
 
 use std::path::{Path, PathBuf};
 
