@@ -12,8 +12,7 @@
 //! gold labels of the classes present). Each is the best of a log grid from 1/4 to 8: one
 //! scalar, so the grid is as good as a solver and cannot diverge.
 
-use std::collections::HashMap;
-
+use super::data;
 use crate::encode::Encoder;
 use crate::heads::{AttentionHead, Temperatures};
 use crate::labeled::LabeledSet;
@@ -33,27 +32,17 @@ type Choice = (Vec<f32>, usize);
 /// a kind of output the set gives no example of.
 pub(crate) fn fit(encoder: &Encoder, head: &AttentionHead, set: &LabeledSet) -> Result<Temperatures> {
     let params = head.params();
-    let class_index: HashMap<&str, usize> = params.classes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
-    let label_index: HashMap<&str, usize> = params.labels.iter().enumerate().map(|(i, l)| (l.as_str(), i)).collect();
     let logits = encoder.map_token_states(&set.texts(), |_, states| head.logits(states))?;
     let (mut presence, mut choices): (Vec<Presence>, Vec<Choice>) = (Vec::new(), Vec::new());
     for (segment, per_class) in set.segments.iter().zip(logits) {
-        // A LABEL model's one unnamed class stands for every tag.
-        let class_of = |name: &Option<String>| match name {
-            Some(name) => class_index.get(name.as_str()).copied(),
-            None => (params.classes.len() == 1).then_some(0),
-        };
-        let gold: Vec<(usize, Option<usize>)> = segment
-            .tags
-            .iter()
-            .filter_map(|t| Some((class_of(&t.class)?, t.label.as_deref().and_then(|l| label_index.get(l).copied()))))
-            .collect();
+        // The gold as training read it, in the head's class and label order.
+        let gold = data::gold(head.model_type(), &params.classes, &params.labels, &segment.tags);
         for (c, (logit, labels)) in per_class.into_iter().enumerate() {
             if params.detect {
-                presence.push((logit, gold.iter().any(|g| g.0 == c)));
+                presence.push((logit, gold.present.get(c).is_some_and(|&p| p > 0.0)));
             }
-            if let Some(&(_, Some(label))) = gold.iter().find(|g| g.0 == c) {
-                choices.push((labels, label));
+            if gold.label_mask.get(c).is_some_and(|&m| m > 0.0) {
+                choices.push((labels, gold.label[c] as usize));
             }
         }
     }
