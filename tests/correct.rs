@@ -192,3 +192,34 @@ fn a_model_trained_on_tagged_segments_only_is_read_given_some_class() {
     assert_eq!(model().untagged_share(), None);
     assert!(!correct::TagModel::of(model()).at_least_one);
 }
+
+/// The measure behind the correction-sampling figures (`correct::experiment`, run in full on
+/// SemEval-2014 by `tests/sampling_experiment.rs`), here with a trainer that always returns
+/// the shipped `models/restaurants`: every arm's score is then the same model's, and what is
+/// left to check is what the experiment says about the sample. On 70 restaurant sentences of
+/// our own, the sample must hold more of the model's mistakes than the random draw of each
+/// seed, and its predicted score must stay a score.
+#[test]
+fn the_sampling_experiment_counts_the_models_mistakes() {
+    let read = |path: &str| labeled::read(&root().join(path), &LabeledOptions::new(ModelType::Absa)).unwrap();
+    let mut pool = read("tests/fixtures/labeled/restaurant_sentences.jsonl");
+    let easy = read("tests/fixtures/analysis/restaurant_sample.jsonl");
+    pool.segments.extend(easy.segments);
+    pool.classes.extend(easy.classes);
+    pool.classes.sort();
+    pool.classes.dedup();
+    assert_eq!(pool.segments.len(), 70);
+    let trainer = |_: &labeled::LabeledSet, _: u64| Model::load(root().join("models/restaurants"));
+    let opts = correct::experiment::ExperimentOptions { start: 10, add: 10, seeds: vec![1, 2, 3] };
+    let outcomes = correct::experiment::compare(&pool, &pool, &opts, trainer).unwrap();
+    assert_eq!(outcomes.len(), 3);
+    for o in &outcomes {
+        eprintln!("{o:?}");
+        assert!(o.base == o.random && o.random == o.sampled, "one model, one test set: {o:?}");
+        assert!((0.0..=1.0).contains(&o.predicted_score) && (0.0..=1.0).contains(&o.actual_score), "{o:?}");
+        assert!(o.sampled_mistakes > o.random_mistakes, "the sample should hold more mistakes: {o:?}");
+    }
+    let too_many = correct::experiment::ExperimentOptions { start: 60, add: 11, seeds: vec![1] };
+    let e = correct::experiment::compare(&pool, &pool, &too_many, trainer).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+}

@@ -141,3 +141,51 @@ fn subset(set: &LabeledSet, indices: &[usize]) -> LabeledSet {
         issues: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labeled::LabeledSegment;
+    use crate::schema::{ModelType, Segment, Tag};
+
+    fn tag(class: &str, label: &str, confidence: Option<f32>) -> Tag {
+        Tag { class: Some(class.into()), label: Some(label.into()), confidence }
+    }
+
+    #[test]
+    fn a_mistake_is_any_difference_in_the_tag_set() {
+        let gold = |tags: Vec<Tag>| LabeledSegment { text: "t".into(), tags, line: 1, record: 0 };
+        let pool = LabeledSet {
+            model_type: ModelType::Absa,
+            segments: vec![
+                gold(vec![tag("food", "POS", None), tag("service", "NEG", None)]),
+                gold(vec![tag("food", "POS", None)]),
+                gold(vec![tag("food", "POS", None)]),
+                gold(vec![]),
+                gold(vec![tag("price", "NEG", None)]),
+            ],
+            classes: vec!["food".into(), "price".into(), "service".into()],
+            labels: vec!["POS".into(), "NEG".into()],
+            issues: Vec::new(),
+        };
+        let tagged = |tags: Vec<Tag>| Document {
+            segments: Some(vec![Segment { text: "t".into(), span: [0, 1], tags: Some(tags) }]),
+            ..Document::default()
+        };
+        let documents = [
+            // The same set in another order, with confidences: right.
+            tagged(vec![tag("service", "NEG", Some(0.9)), tag("food", "POS", Some(0.7))]),
+            // Another label: wrong.
+            tagged(vec![tag("food", "NEG", Some(0.6))]),
+            // A class too many: wrong.
+            tagged(vec![tag("food", "POS", Some(0.8)), tag("price", "POS", Some(0.6))]),
+            // Nothing where nothing was tagged: right.
+            tagged(vec![]),
+            // Nothing where something was: wrong.
+            tagged(vec![]),
+        ];
+        assert_eq!(mistakes(&pool, &[0, 1, 2, 3, 4], &documents), 0.6);
+        assert_eq!(mistakes(&pool, &[0, 3], &[documents[0].clone(), documents[3].clone()]), 0.0);
+        assert_eq!(mistakes(&pool, &[], &[]), 0.0);
+    }
+}
