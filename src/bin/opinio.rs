@@ -102,7 +102,8 @@ enum Command {
         #[arg(long)]
         sentence_mean: Option<bool>,
         /// The most a class's present examples weigh in its detection loss, from its ratio of
-        /// absent to present sentences (with --train; default 0: all alike; issue 18's reference uses 4).
+        /// absent to present sentences, taken back out of the decisions after training (with
+        /// --train; default 4; 0: all alike).
         #[arg(long)]
         positive_weight_cap: Option<f32>,
         /// Dropout on the heads' inputs while training (with --train; 0 to 0.5, default 0).

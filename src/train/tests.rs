@@ -332,3 +332,40 @@ fn rare_classes_weigh_their_present_examples_up_to_the_cap() {
     let w = head::positive_weights(rows.iter().map(|r| &r[..]), 3, 2.0);
     assert_eq!(w, vec![2.0, 1.0 / 3.0, 2.0]);
 }
+
+#[test]
+fn weights_of_present_examples_leave_the_decision_at_even_odds() {
+    // One class present in 2 sentences of 10, another in 5, a third in 8; weighed 4, 1 and
+    // 1/4. The weighted loss of a constant logit is least at the logit of w p / (w p + 1 - p),
+    // and taking ln w out of the bias gives the logit of p back.
+    let device = Device::Cpu;
+    let shape = HeadShape { classes: 3, labels: 0, hidden: 4, detect: true, sentence_mean: false };
+    let head = TrainHead::new(shape, 1, &device).unwrap();
+    let (w, p) = ([4.0f32, 1.0, 0.25], [0.2f32, 0.5, 0.8]);
+    let present: Vec<f32> = (0..10).flat_map(|row| p.map(|p| if (row as f32) < p * 10.0 { 1.0 } else { 0.0 })).collect();
+    let targets = Targets {
+        present: Tensor::from_vec(present, (10, 3), &device).unwrap(),
+        label: Tensor::zeros((10, 3), candle_core::DType::U32, &device).unwrap(),
+        label_mask: Tensor::zeros((10, 3), candle_core::DType::F32, &device).unwrap(),
+    };
+    let weight = Tensor::new(&w, &device).unwrap();
+    let loss = |logits: [f32; 3]| {
+        let detect = Tensor::new(&logits, &device).unwrap().broadcast_as((10, 3)).unwrap().contiguous().unwrap();
+        head.loss(&detect, None, &targets, Some(&weight)).unwrap().to_scalar::<f32>().unwrap()
+    };
+    let logit = |q: f32| (q / (1.0 - q)).ln();
+    let best: Vec<f32> = (0..3).map(|c| logit(w[c] * p[c] / (w[c] * p[c] + 1.0 - p[c]))).collect();
+    for c in 0..3 {
+        for step in [-0.05f32, 0.05] {
+            let mut moved = [best[0], best[1], best[2]];
+            moved[c] += step;
+            assert!(loss(moved) > loss([best[0], best[1], best[2]]), "class {c}: {best:?} is not the minimum");
+        }
+    }
+    let mut params = head.params(vec!["a".into(), "b".into(), "c".into()], Vec::new()).unwrap();
+    params.detect_b = best;
+    head::take_out_of_the_decision(&mut params, &w);
+    for c in 0..3 {
+        assert!((params.detect_b[c] - logit(p[c])).abs() < 1e-5, "class {c}: {} vs {}", params.detect_b[c], logit(p[c]));
+    }
+}
