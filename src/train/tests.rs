@@ -365,7 +365,7 @@ fn weights_of_present_examples_leave_the_decision_at_even_odds() {
     let mut params = head.params(vec!["a".into(), "b".into(), "c".into()], Vec::new()).unwrap();
     params.detect_b = best;
     head::take_out_of_the_decision(&mut params, &w);
-    for c in 0..3 {
-        assert!((params.detect_b[c] - logit(p[c])).abs() < 1e-5, "class {c}: {} vs {}", params.detect_b[c], logit(p[c]));
+    for (c, (&b, &p)) in params.detect_b.iter().zip(&p).enumerate() {
+        assert!((b - logit(p)).abs() < 1e-5, "class {c}: {b} vs {}", logit(p));
     }
 }
