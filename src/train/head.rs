@@ -47,17 +47,20 @@ impl HeadShape {
 }
 
 /// Per class, the weight of its present examples in the detection loss: the ratio of its
-/// absent to present examples in `present` (rows of `classes` 0/1 values), at most `cap`.
+/// absent to present examples in `present` (rows of `classes` 0/1 values), between `1/cap`
+/// and `cap`.
 ///
 /// A class present in one sentence of ten otherwise learns mostly that it is absent; the
 /// weight evens the two kinds of mistake out (pos_weight in PyTorch's BCEWithLogitsLoss).
+/// The floor keeps a class present in (nearly) every sentence from weighing nothing, and
+/// its `ln w` ([`take_out_of_the_decision`]) finite.
 pub fn positive_weights<'a>(present: impl Iterator<Item = &'a [f32]>, classes: usize, cap: f32) -> Vec<f32> {
     let (mut pos, mut n) = (vec![0.0f64; classes], 0.0f64);
     for row in present {
         pos.iter_mut().zip(row).for_each(|(p, &y)| *p += y as f64);
         n += 1.0;
     }
-    pos.iter().map(|&p| if p > 0.0 { (((n - p) / p) as f32).min(cap) } else { cap }).collect()
+    pos.iter().map(|&p| if p > 0.0 { (((n - p) / p) as f32).clamp(1.0 / cap, cap) } else { cap }).collect()
 }
 
 /// Takes the weights of present examples back out of the decision: subtracts `ln w` from

@@ -325,12 +325,14 @@ fn the_candle_head_and_the_analysis_head_agree() {
 
 #[test]
 fn rare_classes_weigh_their_present_examples_up_to_the_cap() {
-    let rows: Vec<Vec<f32>> = vec![vec![1.0, 1.0, 0.0], vec![0.0, 1.0, 0.0], vec![0.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]];
-    let w = head::positive_weights(rows.iter().map(|r| &r[..]), 3, 4.0);
-    // 1 of 4 present: 3; 3 of 4: 1/3; never present: the cap.
-    assert_eq!(w, vec![3.0, 1.0 / 3.0, 4.0]);
-    let w = head::positive_weights(rows.iter().map(|r| &r[..]), 3, 2.0);
-    assert_eq!(w, vec![2.0, 1.0 / 3.0, 2.0]);
+    let rows: Vec<Vec<f32>> =
+        vec![vec![1.0, 1.0, 0.0, 1.0], vec![0.0, 1.0, 0.0, 1.0], vec![0.0, 0.0, 0.0, 1.0], vec![0.0, 1.0, 0.0, 1.0]];
+    let w = head::positive_weights(rows.iter().map(|r| &r[..]), 4, 4.0);
+    // 1 of 4 present: 3; 3 of 4: 1/3; never present: the cap; always present: 1/cap, not 0
+    // (whose logarithm the decision would take).
+    assert_eq!(w, vec![3.0, 1.0 / 3.0, 4.0, 0.25]);
+    let w = head::positive_weights(rows.iter().map(|r| &r[..]), 4, 2.0);
+    assert_eq!(w, vec![2.0, 0.5, 2.0, 0.5]);
 }
 
 #[test]
