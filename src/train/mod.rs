@@ -375,10 +375,7 @@ pub(crate) fn fit(
         }
         _ => None,
     };
-    let positive_weight = match &weights_of_present {
-        Some(w) => Some(Tensor::from_vec(w.clone(), w.len(), &device).map_err(ce)?),
-        None => None,
-    };
+    let positive_weight = weights_of_present.as_deref().map(|w| Tensor::new(w, &device)).transpose().map_err(ce)?;
     let mut head_dropout = bert::Dropout::new(options.head_dropout, options.seed.wrapping_add(1));
     if let Some(from) = &base.head {
         head.start_from(from, &class_names, &label_names)?;

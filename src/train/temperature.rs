@@ -46,10 +46,17 @@ pub(crate) fn fit(encoder: &Encoder, head: &AttentionHead, set: &LabeledSet) -> 
             }
         }
     }
-    Ok(Temperatures {
-        detect: best_on_grid(|t| presence.iter().map(|&(z, y)| presence_loss(z, y, t)).sum()),
-        label: best_on_grid(|t| choices.iter().map(|(l, j)| choice_loss(l, *j, t)).sum()),
-    })
+    Ok(Temperatures { detect: presence_temperature(&presence), label: label_temperature(&choices) })
+}
+
+/// The temperature that best predicts the presences.
+fn presence_temperature(presence: &[Presence]) -> f32 {
+    best_on_grid(|t| presence.iter().map(|&(z, y)| presence_loss(z, y, t)).sum())
+}
+
+/// The temperature that best predicts the gold labels.
+fn label_temperature(choices: &[Choice]) -> f32 {
+    best_on_grid(|t| choices.iter().map(|(l, j)| choice_loss(l, *j, t)).sum())
 }
 
 /// The grid temperature with the smallest `loss`; 1 when every point ties (no examples).
@@ -101,8 +108,7 @@ mod tests {
             let gold = if u < p[0] { 0 } else if u < p[0] + p[1] { 1 } else { 2 };
             choices.push((logits, gold));
         }
-        let detect = best_on_grid(|t| presence.iter().map(|&(z, y)| presence_loss(z, y, t)).sum());
-        let label = best_on_grid(|t| choices.iter().map(|(l, j)| choice_loss(l, *j, t)).sum());
+        let (detect, label) = (presence_temperature(&presence), label_temperature(&choices));
         assert!((detect - 2.0).abs() < 0.3, "presence temperature {detect}");
         assert!((label - 2.0).abs() < 0.3, "label temperature {label}");
         // No examples: no change.
