@@ -13,11 +13,13 @@
 //! (`OPINIO_SEEDS="4 5 6"` for other seeds).
 //!
 //! Measured 2026-12-03 (BADGE over the 3N likeliest wrong, presences given some class,
-//! temperatures), joint micro-F1 on the held-out fifth, seeds 1/2/3: +200 random
-//! 0.520/0.540/0.527 (mean 0.529), +200 sampled 0.540/0.548/0.546 (0.545); the first model
-//! wrong on 90.5% of the sampled and 64.8% of the random (1.40x); predicted score off by
-//! 0.074. Seeds 4-9, run after: 1.47x and 1.50x, sampling better on three of six (a tie,
-//! two losses). Every run: docs/training.md.
+//! temperatures), joint micro-F1 on the held-out fifth. With the trainer before the
+//! detection weights, seeds 1/2/3: +200 random 0.520/0.540/0.527 (mean 0.529), +200 sampled
+//! 0.540/0.548/0.546 (0.545), the first model wrong on 90.5% of the sampled and 64.8% of the
+//! random (1.40x); over twelve seeds 1.46x and 0.537 against 0.524. With today's trainer
+//! (the weights), seeds 1/2/3: random 0.533/0.559/0.543 (0.545), sampled 0.542/0.563/0.534
+//! (0.546), 1.40x; over seeds 1-9 1.44x and 0.553 against 0.549, six wins of nine. Every
+//! run: docs/training.md.
 
 use std::path::{Path, PathBuf};
 
