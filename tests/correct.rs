@@ -114,7 +114,10 @@ fn most_uncertain_first_sizes_and_order() {
         assert!(!segments.is_empty() && segments.iter().all(|s| s.tags.is_some()));
     }
     let three = correct::sample(model(), docs(&VARIED), &SampleOptions { size: 3 }).unwrap();
-    assert_eq!(three.indices, all.indices[..3]);
+    // One document from each of three clusters, the member nearest each one's middle: not
+    // necessarily the first three of the whole ranking.
+    assert_eq!(three.indices.iter().collect::<HashSet<_>>().len(), 3);
+    assert!(three.indices.iter().all(|&i| i < VARIED.len()));
     assert!((0.0..=1.0).contains(&three.predicted_score));
     let json = serde_json::to_value(&three).unwrap();
     assert_eq!(json.as_object().unwrap().keys().map(String::as_str).collect::<Vec<_>>(), ["documents", "predicted_score"]);

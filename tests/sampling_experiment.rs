@@ -18,8 +18,10 @@
 //! 0.540/0.548/0.546 (0.545), the first model wrong on 90.5% of the sampled and 64.8% of the
 //! random (1.40x); over twelve seeds 1.46x and 0.537 against 0.524. With today's trainer
 //! (the weights), seeds 1/2/3: random 0.533/0.559/0.543 (0.545), sampled 0.542/0.563/0.534
-//! (0.546), 1.40x; over seeds 1-9 1.44x and 0.553 against 0.549, six wins of nine. Every
-//! run: docs/training.md.
+//! (0.546), 1.40x; over seeds 1-9 1.44x and 0.553 against 0.549, six wins of nine. With the
+//! medoids of the gradient clusters (4 December), seeds 7/8/9: random 0.551/0.542/0.536
+//! (0.543), sampled 0.557/0.567/0.563 (0.563), 1.44x; over twelve seeds 0.553 against 0.550,
+//! seven wins. Every run: docs/training.md.
 
 use std::path::{Path, PathBuf};
 

@@ -11,11 +11,13 @@
 //!    own tags standing in for the gold ([`gradient`]): its [`residuals`] (probability minus
 //!    tag) times its embedding. A document's is the sum of its segments'.
 //! 3. The candidates are the `3 × size` documents likeliest to be tagged wrong somewhere
-//!    ([`TagModel::wrong_probability`]), and the batch is picked among them by k-means++ seeding over
-//!    those gradients ([`kmeans_pp`], BADGE; together, Cluster-Margin's recipe):
+//!    ([`TagModel::wrong_probability`]). k-means++ seeding over their gradients
+//!    ([`kmeans_pp`], BADGE; together, Cluster-Margin's recipe) places `size` clusters:
 //!    long gradients (unsure documents) and gradients pointing elsewhere (different
-//!    documents) first, so near-duplicates are not all picked — the same doubt corrected
-//!    twice teaches the model once — and documents the model is sure of wait. A document's
+//!    documents) first, so near-duplicates share a cluster — the same doubt corrected twice
+//!    teaches the model once — and documents the model is sure of wait. Each cluster then
+//!    gives its medoid ([`kmedoids`]): the batch stays spread, but each pick is a typical
+//!    document of its kind of doubt, not the oddest one the seeding lands on. A document's
 //!    reported uncertainty is that of its most uncertain segment ([`TagModel::uncertainty`]:
 //!    binary entropy of each class's presence, `1 - margin` of the label).
 //! 4. `predicted_score` is the score the model expects of its own tags on the picked
@@ -31,7 +33,7 @@ pub mod experiment;
 pub mod gradient;
 mod uncertainty;
 
-pub use gradient::{kmeans_pp, residuals, GradientEmbedding};
+pub use gradient::{kmeans_pp, kmedoids, residuals, GradientEmbedding};
 pub use uncertainty::{Expected, TagModel};
 
 use serde::Serialize;
@@ -57,7 +59,8 @@ pub struct SampleOptions {
 /// A correction sample: `{"documents": [...], "predicted_score": S}`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Sample {
-    /// The picked documents, most useful first, segmented and tagged by the model.
+    /// The picked documents, one per cluster in the order the clusters were seeded (the
+    /// most doubtful kind first), segmented and tagged by the model.
     pub documents: Vec<Document>,
     /// The score the model expects of its tags on these documents; see the [module docs](self).
     pub predicted_score: f64,
@@ -133,7 +136,7 @@ pub fn sample(model: &Model, mut documents: Vec<Document>, opts: &SampleOptions)
     let pool: Vec<GradientEmbedding> =
         candidates.iter().map(|&d| std::mem::take(&mut gradients[d])).collect();
     drop(gradients);
-    let order: Vec<usize> = kmeans_pp(&pool, opts.size).into_iter().map(|i| candidates[i]).collect();
+    let order: Vec<usize> = kmedoids(&pool, opts.size).into_iter().map(|i| candidates[i]).collect();
     let mut expected = Expected::default();
     for &d in &order {
         let x = scored[d].expected;
