@@ -20,8 +20,9 @@
 //! (the weights), seeds 1/2/3: random 0.533/0.559/0.543 (0.545), sampled 0.542/0.563/0.534
 //! (0.546), 1.40x; over seeds 1-9 1.44x and 0.553 against 0.549, six wins of nine. With the
 //! medoids of the gradient clusters (4 December), seeds 7/8/9: random 0.551/0.542/0.536
-//! (0.543), sampled 0.557/0.567/0.563 (0.563), 1.44x; over twelve seeds 0.553 against 0.550,
-//! seven wins. Every run: docs/training.md.
+//! (0.543), sampled 0.557/0.567/0.563 (0.563), 1.44x; seeds 1/2/3: random 0.533/0.559/0.543
+//! (0.5447), sampled 0.539/0.554/0.541 (0.5445), 1.39x; over twelve seeds 0.553 against
+//! 0.550, seven wins. Every run: docs/training.md.
 
 use std::path::{Path, PathBuf};
 
