@@ -109,9 +109,31 @@ impl GradientEmbedding {
 /// Indices of `docs` in pick order, `size` of them (all when fewer): k-means++ seeding, the
 /// longest vector first. Deterministic.
 pub fn kmeans_pp(docs: &[GradientEmbedding], size: usize) -> Vec<usize> {
-    let n = docs.len();
+    seed(&Distances::new(docs), size)
+}
+
+/// Squared distances between the documents' (unfactored) gradient vectors, their squared
+/// lengths computed once.
+struct Distances<'a> {
+    docs: &'a [GradientEmbedding],
+    norms: Vec<f32>,
+}
+
+impl<'a> Distances<'a> {
+    fn new(docs: &'a [GradientEmbedding]) -> Distances<'a> {
+        Distances { docs, norms: docs.iter().map(|d| d.dot(d)).collect() }
+    }
+
+    /// `|a - b|²`, never below 0 (rounding).
+    fn d2(&self, a: usize, b: usize) -> f32 {
+        (self.norms[a] + self.norms[b] - 2.0 * self.docs[a].dot(&self.docs[b])).max(0.0)
+    }
+}
+
+/// [`kmeans_pp`] over precomputed [`Distances`].
+fn seed(distances: &Distances, size: usize) -> Vec<usize> {
+    let (n, norms) = (distances.docs.len(), &distances.norms);
     let size = size.min(n);
-    let norms: Vec<f32> = docs.iter().map(|d| d.dot(d)).collect();
     let mut picked = vec![false; n];
     let mut order = Vec::with_capacity(size);
     let Some(first) = (0..n).reduce(|b, i| if norms[i] > norms[b] { i } else { b }) else {
@@ -123,10 +145,8 @@ pub fn kmeans_pp(docs: &[GradientEmbedding], size: usize) -> Vec<usize> {
     while order.len() < size {
         picked[next] = true;
         order.push(next);
-        let center = &docs[next];
         for j in (0..n).filter(|&j| !picked[j]) {
-            let d2 = (norms[j] + norms[next] - 2.0 * center.dot(&docs[j])).max(0.0);
-            nearest[j] = nearest[j].min(d2);
+            nearest[j] = nearest[j].min(distances.d2(next, j));
         }
         let total: f64 = (0..n).filter(|&j| !picked[j]).map(|j| nearest[j] as f64).sum();
         let candidates = (0..n).filter(|&j| !picked[j]);
@@ -172,15 +192,14 @@ const MEDOID_ROUNDS: usize = 5;
 /// 0.548, with smaller losses on the seeds where sampling lost; docs/training.md.
 pub fn kmedoids(docs: &[GradientEmbedding], size: usize) -> Vec<usize> {
     let n = docs.len();
-    let mut medoids = kmeans_pp(docs, size);
-    let norms: Vec<f32> = docs.iter().map(|d| d.dot(d)).collect();
-    let d2 = |a: usize, b: usize| (norms[a] + norms[b] - 2.0 * docs[a].dot(&docs[b])).max(0.0);
+    let distances = Distances::new(docs);
+    let mut medoids = seed(&distances, size);
     for _ in 0..MEDOID_ROUNDS {
         let mut members: Vec<Vec<usize>> = medoids.iter().map(|&m| vec![m]).collect();
         let mut is_medoid = vec![false; n];
         medoids.iter().for_each(|&m| is_medoid[m] = true);
         for i in (0..n).filter(|&i| !is_medoid[i]) {
-            let nearest = medoids.iter().map(|&m| d2(i, m)).enumerate().min_by(|a, b| a.1.total_cmp(&b.1));
+            let nearest = medoids.iter().map(|&m| distances.d2(i, m)).enumerate().min_by(|a, b| a.1.total_cmp(&b.1));
             if let Some((c, _)) = nearest {
                 members[c].push(i);
             }
@@ -188,7 +207,7 @@ pub fn kmedoids(docs: &[GradientEmbedding], size: usize) -> Vec<usize> {
         let next: Vec<usize> = members
             .iter()
             .map(|m| {
-                let spread = |i: usize| m.iter().map(|&j| d2(i, j) as f64).sum::<f64>();
+                let spread = |i: usize| m.iter().map(|&j| distances.d2(i, j) as f64).sum::<f64>();
                 // The first member is the old medoid: it stays on ties.
                 let least = m.iter().map(|&i| (spread(i), i)).reduce(|best, x| if x.0 < best.0 { x } else { best });
                 least.map_or(m[0], |(_, i)| i)
