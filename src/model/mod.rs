@@ -11,8 +11,10 @@ mod definitions;
 mod folder;
 pub mod integrity;
 mod manifest;
+mod parts;
 mod weights;
 
+pub(crate) use parts::{parts, Parts};
 pub(crate) use weights::round_to_f16;
 
 pub use definitions::read_definitions;
@@ -530,46 +532,6 @@ fn sentiment_lexicon(name: Option<&str>) -> Result<Option<&'static Lexicon>> {
             format!("unknown sentiment lexicon {other:?}, this build knows \"vader\""),
         )),
     }
-}
-
-/// What training can start from in a folder: the encoder graph folder, the fine-tuned
-/// encoder values (initialiser name → values) that patch it, and the trained attention head.
-///
-/// A plain encoder folder (`model.onnx` + `tokenizer.json`) is its own graph with no values
-/// and no head; a trained model folder gives all three, so a model fine-tuned on one domain
-/// (the shipped `models/restaurants`) can be the base of the next.
-pub(crate) struct Parts {
-    /// The folder of the ONNX graph and tokenizer.
-    pub graph: PathBuf,
-    /// Fine-tuned encoder values; empty for a plain encoder.
-    pub encoder_values: HashMap<String, Vec<f32>>,
-    /// The trained attention head, when the folder is a fine-tuned model.
-    pub head: Option<crate::heads::AttentionParams>,
-}
-
-/// Reads the [`Parts`] of `dir`, a model folder (with `manifest.json`) or an encoder folder.
-pub(crate) fn parts(dir: &Path) -> Result<Parts> {
-    if !dir.join(MANIFEST_FILE).is_file() {
-        if !dir.join("model.onnx").is_file() {
-            return Err(Error::invalid_argument(format!(
-                "neither a model folder ({MANIFEST_FILE}) nor an encoder folder (model.onnx)"
-            ))
-            .with_path(dir));
-        }
-        return Ok(Parts { graph: dir.to_path_buf(), encoder_values: HashMap::new(), head: None });
-    }
-    let manifest = folder::read_manifest(dir)?;
-    folder::verify_files(dir, &manifest)?;
-    let graph = folder::resolve_encoder(dir, &manifest.encoder, None, true)?;
-    let encoder_values = match &manifest.encoder.weights {
-        Some(file) => weights::load_encoder(&dir.join(file))?,
-        None => HashMap::new(),
-    };
-    let head = match manifest.head.kind {
-        HeadKind::Attention => Some(load_attention_head(dir, &manifest)?.params().clone()),
-        HeadKind::Prototype => None,
-    };
-    Ok(Parts { graph, encoder_values, head })
 }
 
 /// The attention head of the model folder `dir`, named by its manifest (a LABEL model's
