@@ -346,8 +346,9 @@ int32_t opinio_model_meta(const OpinioModel *model, char **out_json);
 int32_t opinio_preview(const char *path, char **out_json);
 
 /**
- * Ranks unlabeled documents by how much correcting them should improve `model` and
- * returns the `size` most useful, most useful first.
+ * Picks the `size` unlabeled documents whose correction should improve `model` most:
+ * likely tagged wrong, unlike each other, each typical of its kind; one per kind, the
+ * most doubtful kind first.
  *
  * `request_json`: `{"documents": [{"text": "...", "id": 1}, ...], "size": 20}`.
  * On success `*out_json` receives `{"documents": [...], "predicted_score": S}`: the picked

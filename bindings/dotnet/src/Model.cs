@@ -82,8 +82,8 @@ namespace Opinio
             return Analyze("{\"documents\":" + Json.Documents(texts) + ",\"split\":" + Json.Bool(split) + "}");
         }
 
-        /// <summary>The <paramref name="size"/> documents a correction session should show, most
-        /// useful first: {"documents": [...], "predicted_score": S}.</summary>
+        /// <summary>The <paramref name="size"/> documents a correction session should show, the
+        /// most doubtful kind first: {"documents": [...], "predicted_score": S}.</summary>
         public string Sample(IEnumerable<string> texts, int size)
         {
             if (texts == null) throw new ArgumentNullException("texts");

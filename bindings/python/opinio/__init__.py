@@ -277,8 +277,8 @@ class Model(_Handle):
         return self._call(_LIB.opinio_analyze, _encode(json.dumps(request)))
 
     def sample(self, docs, size):
-        """The `size` documents (strings or dicts) a correction session should show, most
-        useful first: {"documents": [...], "predicted_score": S}."""
+        """The `size` documents (strings or dicts) a correction session should show, the
+        most doubtful kind first: {"documents": [...], "predicted_score": S}."""
         request = {"documents": _documents(docs), "size": int(size)}
         return self._call(_LIB.opinio_sample, _encode(json.dumps(request)))
 

@@ -69,8 +69,8 @@ public final class Model extends NativeHandle {
     }
 
     /**
-     * The {@code size} documents a correction session should show, most useful first:
-     * {@code {"documents": [...], "predicted_score": S}}.
+     * The {@code size} documents a correction session should show, the most doubtful kind
+     * first: {@code {"documents": [...], "predicted_score": S}}.
      */
     public String sample(List<String> texts, int size) {
         String request = "{\"documents\":" + Opinio.documents(texts) + ",\"size\":" + size + "}";
