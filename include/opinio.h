@@ -409,7 +409,7 @@ void opinio_string_free(char *s);
  * `"column_mapping"` (the Studio's `{"text": ..., "class"/"aspect": ..., "label": ...}` for
  * CSV/TXT/JSON/JSONL/XLSX rows), `"header_first"` (default true), `"lang"` (`"en"`),
  * `"name"` (the folder's name), `"base"` (the shipped encoder), `"epochs"` (default 4, more
- * for small sets so that training makes at least 100 steps; given, exactly that), `"seed"`
+ * for small sets so that training makes at least 200 steps; given, exactly that), `"seed"`
  * (42; a seed gives the same model every time), `"limits"` (bounds on the files read and
  * on the training set, e.g. `{"max_training_segments": 500000}`).
  *

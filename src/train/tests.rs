@@ -232,11 +232,13 @@ fn dropout_is_seeded_keeps_the_mean_and_drops_its_share() {
 fn small_sets_get_enough_steps() {
     let o = TrainOptions::new(ModelType::Absa);
     assert_eq!(o.epochs_for(3149), 4, "99 steps an epoch: the default 4 passes");
-    assert_eq!(o.epochs_for(200), 15, "7 steps an epoch: 15 passes for 100 steps");
+    assert_eq!(o.epochs_for(200), 29, "7 steps an epoch: 29 passes for 200 steps");
+    assert_eq!(o.epochs_for(1600), 4, "50 steps an epoch: 4 passes make 200 steps");
+    assert_eq!(o.epochs_for(1000), 7, "32 steps an epoch: 7 passes for 200 steps");
     assert_eq!(o.epochs_for(10), MAX_EPOCHS);
     assert_eq!(TrainOptions { min_steps: 0, ..o.clone() }.epochs_for(10), 4);
     assert_eq!(o.clone().with_epochs(Some(2)).epochs_for(10), 2, "asked-for passes are exact");
-    assert_eq!(o.with_epochs(None).epochs_for(200), 15);
+    assert_eq!(o.with_epochs(None).epochs_for(200), 29);
 }
 
 #[test]

@@ -39,7 +39,7 @@ pub struct TrainArgs {
     #[arg(long)]
     name: Option<String>,
     /// Passes over the training set (with --train; default 4, more for small sets so that
-    /// training makes at least 100 steps).
+    /// training makes at least 200 steps).
     #[arg(long)]
     epochs: Option<usize>,
     /// Encoder layers kept as they are, from the bottom (with --train; default 0, all
