@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """`opinio train` against the same recipe in PyTorch, same data, same machine, same run.
 
-The recipe is issue 4's reference: all-MiniLM-L6-v2 fine-tuned whole with one attention
-head per class over the token states (detection by sigmoid, label by softmax), 4 epochs,
-AdamW (encoder lr 4e-5, heads 2e-3, weight decay 0.01, 10% warm-up then linear decay),
-batches of 32 length-sorted sentences, 128 tokens at most. The encoder's weights are read
-from the same ONNX file opinio starts from, so both sides start equal.
+The recipe is opinio's default: all-MiniLM-L6-v2 fine-tuned whole with one attention head
+per class over the token states (detection by sigmoid, label by softmax), 4 epochs, AdamW
+(encoder lr 4e-5, heads 2e-3, weight decay 0.01, 10% warm-up then linear decay), batches of
+32 length-sorted sentences, 128 tokens at most; each class's present examples weigh its
+ratio of absent to present sentences, between 1/4 and 4, in the detection loss
+(`pos_weight`), and `ln w` comes off its detection bias after training (issue 18's
+recipe; `--positive-weight-cap 0` gives issue 4's, without the weights, on both sides).
+The encoder's weights are read from the same ONNX file opinio starts from, so both sides
+start equal.
 
     python3 benches/peers/train_vs_pytorch.py TRAIN.jsonl TEST.jsonl [--opinio BIN] [--threads 2]
-        [--freeze-word-embeddings]
+        [--freeze-word-embeddings] [--positive-weight-cap 4]
 
 TRAIN/TEST are labeled documents (e.g. `scripts/acsa_to_jsonl.py --split 0.15 --seed 7` of
 SemEval-2014 restaurants train: the official test set is never used). Prints detection and
@@ -161,6 +165,7 @@ def pytorch(train, test, classes, labels, args):
         opt, lambda s: (s + 1) / warmup if s + 1 <= warmup else max(0.0, (steps - s - 1) / max(1, steps - warmup))
     )
     lab = {l: i for i, l in enumerate(labels)}
+    pos_weight = positive_weights(train, classes, args.positive_weight_cap)
 
     def tensors(idx, ids):
         t = max(len(ids[i]) for i in idx)
@@ -183,7 +188,7 @@ def pytorch(train, test, classes, labels, args):
             gold = torch.tensor([[lab.get(train[i][1].get(c), 0) for c in classes] for i in idx])
             known = torch.tensor([[1.0 if train[i][1].get(c) in lab else 0.0 for c in classes] for i in idx])
             detect, logits = head(bert(x, m), m)
-            loss = F.binary_cross_entropy_with_logits(detect, present)
+            loss = F.binary_cross_entropy_with_logits(detect, present, pos_weight=pos_weight)
             nll = F.cross_entropy(logits.reshape(-1, len(labels)), gold.reshape(-1), reduction="none")
             loss = loss + (nll * known.reshape(-1)).sum() / known.sum().clamp(min=1.0)
             opt.zero_grad()
@@ -193,6 +198,8 @@ def pytorch(train, test, classes, labels, args):
     seconds = time.perf_counter() - start
     preds = []
     with torch.no_grad():
+        if pos_weight is not None:
+            head.detect_b -= pos_weight.log()
         for i in range(0, len(test_ids), 64):
             idx = list(range(i, min(i + 64, len(test_ids))))
             x, m = tensors(idx, test_ids)
@@ -200,6 +207,16 @@ def pytorch(train, test, classes, labels, args):
             for r in range(len(idx)):
                 preds.append({c: labels[int(logits[r, k].argmax())] for k, c in enumerate(classes) if detect[r, k] > 0})
     return preds, seconds
+
+
+def positive_weights(train, classes, cap):
+    """opinio's `train::head::positive_weights`: per class, absent / present sentences,
+    between 1/cap and cap (cap for a class never present); None when cap is 0."""
+    if cap <= 0:
+        return None
+    n = len(train)
+    present = [sum(1 for _, t in train if c in t) for c in classes]
+    return torch.tensor([min(max((n - p) / p, 1.0 / cap), cap) if p else cap for p in present])
 
 
 def f1(gold, pred):
@@ -214,12 +231,12 @@ def scores(test, preds):
     return det, joint
 
 
-def opinio(binary, train_path, test_path, epochs):
+def opinio(binary, train_path, test_path, epochs, cap):
     with tempfile.TemporaryDirectory() as work:
         start = time.perf_counter()
         run = subprocess.run(
             [binary, "train", "--type", "ABSA", "--train", train_path, "--test", test_path,
-             "--out", os.path.join(work, "model"), "--epochs", str(epochs)],
+             "--out", os.path.join(work, "model"), "--epochs", str(epochs), "--positive-weight-cap", str(cap)],
             capture_output=True, text=True, check=True,
         )
         wall = time.perf_counter() - start
@@ -239,6 +256,7 @@ def main():
     ap.add_argument("--encoder-lr", type=float, default=4e-5)
     ap.add_argument("--head-lr", type=float, default=2e-3)
     ap.add_argument("--freeze-word-embeddings", action="store_true")
+    ap.add_argument("--positive-weight-cap", type=float, default=4.0)
     args = ap.parse_args()
     train, test = read(args.train), read(args.test)
     classes = sorted({c for _, t in train for c in t})
@@ -247,7 +265,7 @@ def main():
     det, joint = scores(test, preds)
     print(f"pytorch: detection {det:.4f} joint {joint:.4f}, training loop {seconds:.1f} s ({len(train)} sentences)")
     if args.opinio:
-        odet, ojoint, wall, line = opinio(args.opinio, args.train, args.test, args.epochs)
+        odet, ojoint, wall, line = opinio(args.opinio, args.train, args.test, args.epochs, args.positive_weight_cap)
         print(f"opinio:  detection {odet:.4f} joint {ojoint:.4f}, whole process {wall:.1f} s; {line}")
         print(f"time ratio opinio / pytorch: {wall / seconds:.2f}x (opinio's includes load and scoring)")
 
