@@ -115,10 +115,8 @@ impl TrainArgs {
             return Err(Error::invalid_argument("pass --classes FILE (zero-shot) or --train FILE"));
         };
         let (class_defs, label_defs) = model::read_definitions(classes)?;
-        let encoder = match &self.base {
-            Some(dir) => model::load_encoder(dir)?,
-            None => model::load_encoder(opinio::encode::Encoder::default_model_dir())?,
-        };
+        let base = self.base.clone().unwrap_or_else(opinio::encode::Encoder::default_model_dir);
+        let encoder = model::load_encoder(base)?;
         Model::zero_shot(encoder, model_type, name, language, class_defs, label_defs)
     }
 }
