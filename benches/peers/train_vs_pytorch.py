@@ -12,7 +12,13 @@ The encoder's weights are read from the same ONNX file opinio starts from, so bo
 start equal.
 
     python3 benches/peers/train_vs_pytorch.py TRAIN.jsonl TEST.jsonl [--opinio BIN] [--threads 2]
-        [--freeze-word-embeddings] [--positive-weight-cap 4]
+        [--freeze-word-embeddings] [--positive-weight-cap 4] [--seed 42] [--reference]
+
+`--reference` trains issue 18's PyTorch reference recipe on the PyTorch side instead
+(opinio's side is unchanged): each class's layers read the sentence mean after the
+attended vector, dropout 0.1 on that and Hugging Face BERT's dropout 0.1 in the encoder,
+the weights' tilt left in the decisions, 96 tokens; `--sentence-mean`, `--head-dropout`,
+`--encoder-dropout`, `--max-tokens` and `--keep-tilt` set each part alone.
 
 TRAIN/TEST are labeled documents (e.g. `scripts/acsa_to_jsonl.py --split 0.15 --seed 7` of
 SemEval-2014 restaurants train: the official test set is never used). Prints detection and
@@ -76,9 +82,9 @@ def weights():
 
 
 class Bert(torch.nn.Module):
-    def __init__(self, w, layers=6, heads=12):
+    def __init__(self, w, layers=6, heads=12, dropout=0.0):
         super().__init__()
-        self.heads, self.layers = heads, layers
+        self.heads, self.layers, self.dropout = heads, layers, dropout
         self.p = torch.nn.ParameterDict({k.replace(".", "__"): torch.nn.Parameter(v) for k, v in w.items()})
 
     def w(self, name):
@@ -94,7 +100,7 @@ class Bert(torch.nn.Module):
         b, t = ids.shape
         x = self.w("embeddings.word_embeddings.weight")[ids]
         x = x + self.w("embeddings.position_embeddings.weight")[:t] + self.w("embeddings.token_type_embeddings.weight")[0]
-        x = self.ln(x, "embeddings.LayerNorm")
+        x = self.drop(self.ln(x, "embeddings.LayerNorm"))
         h = x.shape[-1]
         dh = h // self.heads
         bias = ((mask - 1.0) * 10000.0)[:, None, None, :]
@@ -103,20 +109,29 @@ class Bert(torch.nn.Module):
             split = lambda y: y.view(b, t, self.heads, dh).transpose(1, 2)
             q, k, v = (split(self.dense(x, p + "attention.self." + n)) for n in ("query", "key", "value"))
             s = q @ k.transpose(2, 3) / math.sqrt(dh) + bias
-            ctx = (s.softmax(-1) @ v).transpose(1, 2).reshape(b, t, h)
-            x = self.ln(self.dense(ctx, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
+            ctx = (self.drop(s.softmax(-1)) @ v).transpose(1, 2).reshape(b, t, h)
+            x = self.ln(self.drop(self.dense(ctx, p + "attention.output.dense")) + x, p + "attention.output.LayerNorm")
             inner = F.gelu(self.dense(x, p + "intermediate.dense"))
-            x = self.ln(self.dense(inner, p + "output.dense") + x, p + "output.LayerNorm")
+            x = self.ln(self.drop(self.dense(inner, p + "output.dense")) + x, p + "output.LayerNorm")
         return x
+
+    def drop(self, x):
+        """Hugging Face BERT's dropout (on the embeddings, attention weights and each
+        sub-layer's output) while training; none by default, as in opinio."""
+        return F.dropout(x, self.dropout, self.training) if self.dropout > 0 else x
 
 
 class Head(torch.nn.Module):
-    """opinio's attention head (src/train/head.rs), same initialisation scale."""
+    """opinio's attention head (src/train/head.rs), same initialisation scale. With
+    `sentence_mean`, each class's layers read the sentence's mean token state after the
+    attended vector, with `dropout` on both while training (issue 18's reference)."""
 
-    def __init__(self, classes, labels, h):
+    def __init__(self, classes, labels, h, sentence_mean=False, dropout=0.0):
         super().__init__()
         n = lambda *s: torch.nn.Parameter(torch.randn(*s) * 0.02)
-        self.query, self.detect_w, self.label_w = n(classes, h), n(classes, h), n(classes, labels, h)
+        self.sentence_mean, self.dropout = sentence_mean, dropout
+        width = 2 * h if sentence_mean else h
+        self.query, self.detect_w, self.label_w = n(classes, h), n(classes, width), n(classes, labels, width)
         self.detect_b = torch.nn.Parameter(torch.zeros(classes))
         self.label_b = torch.nn.Parameter(torch.zeros(classes, labels))
 
@@ -125,6 +140,11 @@ class Head(torch.nn.Module):
         scores = (states @ self.query.t()).transpose(1, 2) / math.sqrt(h)  # [B, C, T]
         scores = scores + ((mask - 1.0) * 10000.0)[:, None, :]
         pooled = scores.softmax(-1) @ states  # [B, C, H]
+        if self.sentence_mean:
+            mean = (states * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True)  # [B, H]
+            pooled = torch.cat([pooled, mean[:, None, :].expand_as(pooled)], -1)
+        if self.dropout > 0:
+            pooled = F.dropout(pooled, self.dropout, self.training)
         detect = (pooled * self.detect_w).sum(-1) + self.detect_b
         labels = torch.einsum("bch,clh->bcl", pooled, self.label_w) + self.label_b
         return detect, labels
@@ -142,11 +162,12 @@ def pytorch(train, test, classes, labels, args):
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     tok = Tokenizer.from_file(os.path.join(ENCODER, "tokenizer.json"))
-    tok.enable_truncation(128)
+    tok.enable_truncation(args.max_tokens)
     tok.no_padding()
     enc = lambda rows: [tok.encode(t).ids for t, _ in rows]
     train_ids, test_ids = enc(train), enc(test)
-    bert, head = Bert(weights()), Head(len(classes), len(labels), 384)
+    bert = Bert(weights(), dropout=args.encoder_dropout)
+    head = Head(len(classes), len(labels), 384, args.sentence_mean, args.head_dropout)
     if args.freeze_word_embeddings:
         bert.w("embeddings.word_embeddings.weight").requires_grad_(False)
     decay = lambda ps: [p for p in ps if p.requires_grad and p.dim() >= 2]
@@ -197,8 +218,10 @@ def pytorch(train, test, classes, labels, args):
             sched.step()
     seconds = time.perf_counter() - start
     preds = []
+    bert.eval()
+    head.eval()
     with torch.no_grad():
-        if pos_weight is not None:
+        if pos_weight is not None and not args.keep_tilt:
             head.detect_b -= pos_weight.log()
         for i in range(0, len(test_ids), 64):
             idx = list(range(i, min(i + 64, len(test_ids))))
@@ -257,7 +280,29 @@ def main():
     ap.add_argument("--head-lr", type=float, default=2e-3)
     ap.add_argument("--freeze-word-embeddings", action="store_true")
     ap.add_argument("--positive-weight-cap", type=float, default=4.0)
+    ap.add_argument("--sentence-mean", action="store_true")
+    ap.add_argument("--head-dropout", type=float)
+    ap.add_argument("--encoder-dropout", type=float)
+    ap.add_argument("--max-tokens", type=int)
+    ap.add_argument("--keep-tilt", action="store_true", help="leave ln w on the detection biases")
+    ap.add_argument(
+        "--reference", action="store_true",
+        help="issue 18's PyTorch reference recipe on the PyTorch side: sentence mean and head dropout 0.1, "
+        "Hugging Face's encoder dropout 0.1, the weights' tilt kept, 96 tokens",
+    )
     args = ap.parse_args()
+    # Each option given on the command line wins over the recipe's.
+    recipe = {"head_dropout": 0.1, "encoder_dropout": 0.1, "max_tokens": 96} if args.reference else {}
+    for name, default in {"head_dropout": 0.0, "encoder_dropout": 0.0, "max_tokens": 128}.items():
+        if getattr(args, name) is None:
+            setattr(args, name, recipe.get(name, default))
+    if args.reference:
+        args.sentence_mean, args.keep_tilt = True, True
+    print(
+        f"pytorch recipe: sentence mean {args.sentence_mean}, head dropout {args.head_dropout}, encoder dropout "
+        f"{args.encoder_dropout}, {args.max_tokens} tokens, weight cap {args.positive_weight_cap}"
+        f"{' (tilt kept)' if args.keep_tilt else ''}, seed {args.seed}"
+    )
     train, test = read(args.train), read(args.test)
     classes = sorted({c for _, t in train for c in t})
     labels = sorted({l for _, t in train for l in t.values()})
