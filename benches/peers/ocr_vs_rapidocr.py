@@ -214,6 +214,10 @@ def do_reach(args, picked):
         found, total, per = reach(keys, texts)
         fields = ", ".join(f"{f} {per[f]}" for f in FIELDS)
         print(f"opinio read:                       {fmt_pct(found, total)}  [{fields}]")
+        if args.verbose:
+            for (img, _), key, text in zip(picked, keys, texts):
+                missed = [f for f in FIELDS if norm(key[f]) not in norm(text)]
+                print(f"  {os.path.basename(img)} missed {missed}: {text[:300]}")
 
 
 def stats(xs):
