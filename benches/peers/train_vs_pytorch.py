@@ -254,12 +254,13 @@ def scores(test, preds):
     return det, joint
 
 
-def opinio(binary, train_path, test_path, epochs, cap):
+def opinio(binary, train_path, test_path, epochs, cap, seed):
     with tempfile.TemporaryDirectory() as work:
         start = time.perf_counter()
         run = subprocess.run(
             [binary, "train", "--type", "ABSA", "--train", train_path, "--test", test_path,
-             "--out", os.path.join(work, "model"), "--epochs", str(epochs), "--positive-weight-cap", str(cap)],
+             "--out", os.path.join(work, "model"), "--epochs", str(epochs), "--positive-weight-cap", str(cap),
+             "--seed", str(seed)],
             capture_output=True, text=True, check=True,
         )
         wall = time.perf_counter() - start
@@ -310,7 +311,9 @@ def main():
     det, joint = scores(test, preds)
     print(f"pytorch: detection {det:.4f} joint {joint:.4f}, training loop {seconds:.1f} s ({len(train)} sentences)")
     if args.opinio:
-        odet, ojoint, wall, line = opinio(args.opinio, args.train, args.test, args.epochs, args.positive_weight_cap)
+        odet, ojoint, wall, line = opinio(
+            args.opinio, args.train, args.test, args.epochs, args.positive_weight_cap, args.seed
+        )
         print(f"opinio:  detection {odet:.4f} joint {ojoint:.4f}, whole process {wall:.1f} s; {line}")
         print(f"time ratio opinio / pytorch: {wall / seconds:.2f}x (opinio's includes load and scoring)")
 
