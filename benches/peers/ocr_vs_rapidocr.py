@@ -186,6 +186,14 @@ def opinio_read_texts(opinio, files):
     return [" ".join(w["text"] for p in json.loads(l)["pages"] for w in p.get("words", [])) for l in lines]
 
 
+def print_misses(picked, keys, readings):
+    """Each receipt's key fields not found in its reading (a list of lines, matched as
+    `reach` matches them), and the reading's start."""
+    for (img, _), key, lines in zip(picked, keys, readings):
+        missed = [f for f in FIELDS if norm(key[f]) not in norm("\n".join(lines))]
+        print(f"  {os.path.basename(img)} missed {missed}: {' | '.join(lines)[:300]}")
+
+
 def fmt_pct(found, total):
     return f"{found} / {total} ({100 * found / max(total, 1):.0f}%)"
 
@@ -206,18 +214,14 @@ def do_reach(args, picked):
         print(f"RapidOCR {res['version']} (PP-OCRv5, det <= {args.det_side or 'auto'}): {fmt_pct(found, total)}  [{fields}]  "
               f"{sum(res['read_s']) / n:.2f} s/receipt reading")
         if args.verbose:
-            for (img, _), key, text in zip(picked, keys, res["texts"]):
-                missed = [f for f in FIELDS if norm(key[f]) not in norm("\n".join(text))]
-                print(f"  {os.path.basename(img)} missed {missed}: {' | '.join(text)[:300]}")
+            print_misses(picked, keys, res["texts"])
     if args.only != "rapidocr":
         texts = opinio_read_texts(args.opinio, files)
         found, total, per = reach(keys, texts)
         fields = ", ".join(f"{f} {per[f]}" for f in FIELDS)
         print(f"opinio read:                       {fmt_pct(found, total)}  [{fields}]")
         if args.verbose:
-            for (img, _), key, text in zip(picked, keys, texts):
-                missed = [f for f in FIELDS if norm(key[f]) not in norm(text)]
-                print(f"  {os.path.basename(img)} missed {missed}: {text[:300]}")
+            print_misses(picked, keys, [[t] for t in texts])
 
 
 def stats(xs):
