@@ -28,8 +28,8 @@ use args::{limits, Input, LabeledArgs, ModelArgs, LIMITS};
 #[derive(Parser)]
 #[command(name = "opinio", version, about = "Text and document AI, in-process and offline")]
 struct Cli {
-    /// Raise or lower a bound on input, e.g. --limit max_pages=2000 (repeatable; the README
-    /// lists the limits and their defaults).
+    /// Raise or lower a bound on input, e.g. --limit max_pages=2000 (repeatable;
+    /// docs/cli.md lists the limits and their defaults).
     #[arg(long = "limit", global = true, value_name = "NAME=VALUE")]
     limit: Vec<String>,
     #[command(subcommand)]
